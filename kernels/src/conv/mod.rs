@@ -1,0 +1,197 @@
+//! Convolution algorithms and the planned, packed [`Conv2d`] that runs one of them.
+//!
+//! Every algorithm has a dispatching entry point (`conv2d_direct`) and an explicit-ISA one
+//! (`conv2d_direct_with`); both pack the weights on every call, which is right for one-off use
+//! and tests. A network packs once with [`Conv2d::new`] (selected algorithm) or
+//! [`Conv2d::with`] (forced algorithm) and calls [`Conv2d::run`] for every image.
+
+pub mod direct;
+pub mod factorized;
+mod implicit_gemm;
+pub mod pointwise;
+pub mod select;
+
+use crate::epilogue::Epilogue;
+use crate::error::Result;
+use crate::isa::Isa;
+use crate::pack::PackedGemmWeights;
+use crate::params::Conv2dParams;
+use crate::tensor::{Shape, TensorView, TensorViewMut};
+
+/// The convolution algorithms of the crate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// Implicit GEMM over the kernel taps, any dense convolution.
+    Direct,
+    /// 1x1 convolution as a GEMM.
+    Pointwise,
+    /// 1xk and kx1 convolutions.
+    Factorized,
+}
+
+impl Algorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Direct => "direct",
+            Algorithm::Pointwise => "pointwise",
+            Algorithm::Factorized => "factorized",
+        }
+    }
+
+    /// An error unless the algorithm handles `p`.
+    pub fn supports(self, p: &Conv2dParams) -> Result<()> {
+        match self {
+            Algorithm::Direct => direct::supports(p),
+            Algorithm::Pointwise => pointwise::supports(p),
+            Algorithm::Factorized => factorized::supports(p),
+        }
+    }
+}
+
+/// Packed weights in the form their algorithm needs.
+#[derive(Clone, Debug)]
+enum Kernel {
+    Gemm(PackedGemmWeights),
+}
+
+/// A convolution with its weights packed once for one algorithm and ISA.
+#[derive(Clone, Debug)]
+pub struct Conv2d {
+    algorithm: Algorithm,
+    kernel: Kernel,
+}
+
+impl Conv2d {
+    /// Packs for the algorithm that [`select::select`] picks for inputs of `input` shape on the
+    /// detected ISA. The packed convolution still runs on any input size.
+    pub fn new(p: &Conv2dParams, input: Shape, w: &[f32], b: Option<&[f32]>) -> Result<Self> {
+        let isa = Isa::detect();
+        Self::with(isa, select::select(isa, p, input)?, p, w, b)
+    }
+
+    /// Packs OIHW weights `w` and bias `b` for an explicit ISA and algorithm.
+    pub fn with(
+        isa: Isa,
+        algorithm: Algorithm,
+        p: &Conv2dParams,
+        w: &[f32],
+        b: Option<&[f32]>,
+    ) -> Result<Self> {
+        algorithm.supports(p)?;
+        let kernel = match algorithm {
+            Algorithm::Direct | Algorithm::Pointwise | Algorithm::Factorized => {
+                Kernel::Gemm(PackedGemmWeights::new(isa, p, w, b)?)
+            }
+        };
+        Ok(Conv2d { algorithm, kernel })
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    pub fn params(&self) -> &Conv2dParams {
+        match &self.kernel {
+            Kernel::Gemm(k) => k.params(),
+        }
+    }
+
+    pub fn isa(&self) -> Isa {
+        match &self.kernel {
+            Kernel::Gemm(k) => k.isa(),
+        }
+    }
+
+    /// Bytes of packed weights and constants.
+    pub fn packed_bytes(&self) -> usize {
+        match &self.kernel {
+            Kernel::Gemm(k) => k.size_bytes(),
+        }
+    }
+
+    /// Floats of scratch memory [`Conv2d::run`] needs for inputs of shape `input`.
+    pub fn workspace_len(&self, input: Shape) -> Result<usize> {
+        self.params().output_shape(input)?;
+        match &self.kernel {
+            Kernel::Gemm(_) => Ok(0),
+        }
+    }
+
+    /// `y = act(conv(x) + bias + residual)` on the current rayon pool (install a pool to choose
+    /// the thread count; the result is bitwise identical for any count). `workspace` must hold
+    /// at least [`Conv2d::workspace_len`] floats; nothing is allocated.
+    pub fn run(
+        &self,
+        x: &TensorView<'_>,
+        y: &mut TensorViewMut<'_>,
+        epilogue: &Epilogue<'_>,
+        workspace: &mut [f32],
+    ) -> Result<()> {
+        let need = self.workspace_len(x.shape())?;
+        if workspace.len() < need {
+            return Err(crate::KernelError::ShapeMismatch(format!(
+                "conv2d ({}): workspace of {} floats, needs {need}",
+                self.algorithm.name(),
+                workspace.len()
+            )));
+        }
+        match &self.kernel {
+            Kernel::Gemm(k) => implicit_gemm::run(self.algorithm.name(), k, x, y, epilogue),
+        }
+    }
+
+    /// [`Conv2d::run`] with a workspace allocated for this call.
+    pub fn run_alloc(
+        &self,
+        x: &TensorView<'_>,
+        y: &mut TensorViewMut<'_>,
+        epilogue: &Epilogue<'_>,
+    ) -> Result<()> {
+        let mut workspace = vec![0.0f32; self.workspace_len(x.shape())?];
+        self.run(x, y, epilogue, &mut workspace)
+    }
+}
+
+/// Convolution with the algorithm [`select::select`] picks for this shape on the detected ISA.
+pub fn conv2d(
+    p: &Conv2dParams,
+    x: &TensorView<'_>,
+    w: &[f32],
+    b: Option<&[f32]>,
+    y: &mut TensorViewMut<'_>,
+    epilogue: &Epilogue<'_>,
+) -> Result<()> {
+    Conv2d::new(p, x.shape(), w, b)?.run_alloc(x, y, epilogue)
+}
+
+/// Defines an algorithm's two one-shot entry points: `$name` on the detected ISA and
+/// `$name_with` on an explicit one.
+macro_rules! entry_points {
+    ($(#[$doc:meta])* $name:ident, $(#[$doc_with:meta])* $name_with:ident, $algorithm:expr) => {
+        $(#[$doc])*
+        pub fn $name(
+            p: &$crate::params::Conv2dParams,
+            x: &$crate::tensor::TensorView<'_>,
+            w: &[f32],
+            b: Option<&[f32]>,
+            y: &mut $crate::tensor::TensorViewMut<'_>,
+            epilogue: &$crate::epilogue::Epilogue<'_>,
+        ) -> $crate::error::Result<()> {
+            $name_with($crate::isa::Isa::detect(), p, x, w, b, y, epilogue)
+        }
+
+        $(#[$doc_with])*
+        pub fn $name_with(
+            isa: $crate::isa::Isa,
+            p: &$crate::params::Conv2dParams,
+            x: &$crate::tensor::TensorView<'_>,
+            w: &[f32],
+            b: Option<&[f32]>,
+            y: &mut $crate::tensor::TensorViewMut<'_>,
+            epilogue: &$crate::epilogue::Epilogue<'_>,
+        ) -> $crate::error::Result<()> {
+            $crate::conv::Conv2d::with(isa, $algorithm, p, w, b)?.run_alloc(x, y, epilogue)
+        }
+    };
+}
+pub(crate) use entry_points;

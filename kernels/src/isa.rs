@@ -1,0 +1,139 @@
+//! Instruction sets, their runtime detection, and dispatch of a `pulp::WithSimd` op onto one.
+
+use std::sync::OnceLock;
+
+use crate::error::{KernelError, Result};
+
+/// The instruction sets the kernels are written for, from least to most capable on each
+/// architecture. All of them run the same pulp-generic source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Isa {
+    Scalar,
+    Avx2,
+    Avx512,
+    Neon,
+}
+
+/// The environment variable that caps the ISA for a whole program, e.g. `LINEAGE_ISA=avx2`.
+pub const ISA_ENV: &str = "LINEAGE_ISA";
+
+impl Isa {
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Scalar => "scalar",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+            Isa::Neon => "neon",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Isa> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "scalar" => Ok(Isa::Scalar),
+            "avx2" => Ok(Isa::Avx2),
+            "avx512" => Ok(Isa::Avx512),
+            "neon" => Ok(Isa::Neon),
+            other => Err(KernelError::InvalidParams(format!(
+                "unknown ISA {other:?}: expected scalar, avx2, avx512 or neon"
+            ))),
+        }
+    }
+
+    /// f32 lanes of one vector register.
+    pub fn lanes(self) -> usize {
+        match self {
+            Isa::Scalar => 1,
+            Isa::Avx2 => 8,
+            Isa::Avx512 => 16,
+            Isa::Neon => 4,
+        }
+    }
+
+    /// Whether this machine can run the ISA (ignoring the environment cap).
+    pub fn is_supported(self) -> bool {
+        match self {
+            Isa::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => pulp::x86::V3::try_new().is_some(),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => pulp::x86::V4::try_new().is_some(),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => pulp::aarch64::Neon::try_new().is_some(),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// Every ISA this machine supports, below the `LINEAGE_ISA` cap, scalar first.
+    pub fn available() -> Vec<Isa> {
+        let cap = env_cap();
+        [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon]
+            .into_iter()
+            .filter(|isa| isa.is_supported() && cap.is_none_or(|c| *isa <= c))
+            .collect()
+    }
+
+    /// The best available ISA (cached for the life of the program).
+    pub fn detect() -> Isa {
+        static BEST: OnceLock<Isa> = OnceLock::new();
+        *BEST.get_or_init(|| Isa::available().into_iter().last().unwrap_or(Isa::Scalar))
+    }
+
+    /// An error unless this machine (and the cap) allows the ISA.
+    pub fn ensure_available(self) -> Result<()> {
+        if Isa::available().contains(&self) {
+            Ok(())
+        } else {
+            Err(KernelError::Unsupported(format!(
+                "ISA {} is not available on this machine (available: {:?})",
+                self.name(),
+                Isa::available()
+            )))
+        }
+    }
+
+    /// Runs `op` with the pulp SIMD token of this ISA, so its body is compiled with the ISA's
+    /// target features.
+    pub fn dispatch<Op: pulp::WithSimd>(self, op: Op) -> Result<Op::Output> {
+        use pulp::Simd;
+        match self {
+            Isa::Scalar => Ok(Simd::vectorize(pulp::Scalar::new(), op)),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => match pulp::x86::V3::try_new() {
+                Some(simd) => Ok(Simd::vectorize(simd, op)),
+                None => Err(self.missing()),
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => match pulp::x86::V4::try_new() {
+                Some(simd) => Ok(Simd::vectorize(simd, op)),
+                None => Err(self.missing()),
+            },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => match pulp::aarch64::Neon::try_new() {
+                Some(simd) => Ok(Simd::vectorize(simd, op)),
+                None => Err(self.missing()),
+            },
+            #[allow(unreachable_patterns)]
+            _ => Err(self.missing()),
+        }
+    }
+
+    fn missing(self) -> KernelError {
+        KernelError::Unsupported(format!("ISA {} is not supported by this CPU", self.name()))
+    }
+}
+
+/// The ISA cap from `LINEAGE_ISA`; an unparsable value is reported once on stderr and ignored.
+fn env_cap() -> Option<Isa> {
+    static CAP: OnceLock<Option<Isa>> = OnceLock::new();
+    *CAP.get_or_init(|| {
+        let value = std::env::var(ISA_ENV).ok()?;
+        match Isa::parse(&value) {
+            Ok(isa) => Some(isa),
+            Err(e) => {
+                eprintln!("lineage: ignoring {ISA_ENV}: {e}");
+                None
+            }
+        }
+    })
+}

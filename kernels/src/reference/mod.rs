@@ -1,0 +1,6 @@
+//! The oracle: plain nested loops, generic over `num_traits::Float`, no unsafe, no SIMD.
+//! Tests run it in f64 and compare every fast kernel with it.
+
+mod conv;
+
+pub use conv::conv2d;

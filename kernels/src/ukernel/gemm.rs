@@ -1,0 +1,110 @@
+//! The packed GEMM micro-kernel family `gemm_f32_{MR}x{NV}v`: a register tile of MR output
+//! pixels x NV vectors of output channels, accumulated over K segments and stored through the
+//! fused epilogue.
+//!
+//! Layouts: `x = MR row pointers - k` (each row a pixel's channels, any pitch between rows);
+//! `w = k - nr` (the packed block, `w_stride = nr >= NV * lanes` floats per k);
+//! `acc = MR - NV(vector)`.
+//!
+//! Register budget (f32 accumulators + weight vectors + one broadcast):
+//! - AVX-512 (32 zmm): 6x4v = 24 acc + 4 w + 1 = 29; 8x3v = 24 + 3 + 1 = 28; 8x2v, 8x1v smaller.
+//! - AVX2 (16 ymm): 6x2v = 12 acc + 2 w + 1 = 15; 6x1v = 6 + 1 + 1.
+//! - NEON (32 q): 6x4v = 24 acc + 4 w + 1 = 29, as AVX-512 with 4 lanes.
+//! - Scalar (pulp's 1-lane token, for tests): 4xNV.
+
+use pulp::Simd;
+
+use crate::epilogue::Activation;
+use crate::ukernel::simd::{activate, load, load_first, store_first};
+
+/// Most vectors per tile for a vector width: the block width is `max_nv * lanes` channels.
+pub(crate) const fn max_nv(lanes: usize) -> usize {
+    match lanes {
+        8 => 2,
+        _ => 4,
+    }
+}
+
+/// `acc += x * w` over `k` steps: `acc[r][j] += x[r][kk] * w[kk][j]`.
+///
+/// # Safety
+/// Every `x[r]` must be readable for `k` floats, `w` for `(k - 1) * w_stride + NV * lanes`.
+#[inline(always)]
+#[allow(clippy::needless_range_loop)] // indices name the tile's rows and vectors
+pub(crate) unsafe fn gemm_f32_accumulate<S: Simd, const MR: usize, const NV: usize>(
+    simd: S,
+    acc: &mut [[S::f32s; NV]; MR],
+    x: &[*const f32; MR],
+    w: *const f32,
+    w_stride: usize,
+    k: usize,
+) {
+    let mut wp = w;
+    for kk in 0..k {
+        let mut wv = [simd.splat_f32s(0.0); NV];
+        for (j, v) in wv.iter_mut().enumerate() {
+            // SAFETY: the caller guarantees NV vectors are readable at every k step.
+            *v = unsafe { load::<S>(wp.add(j * S::F32_LANES)) };
+        }
+        for r in 0..MR {
+            // SAFETY: row r is readable for k floats.
+            let b = simd.splat_f32s(unsafe { *x[r].add(kk) });
+            for j in 0..NV {
+                acc[r][j] = simd.mul_add_f32s(b, wv[j], acc[r][j]);
+            }
+        }
+        // SAFETY: stays within the weight block (at most one past its end after the last step).
+        wp = unsafe { wp.add(w_stride) };
+    }
+}
+
+/// Where and how a tile is stored.
+pub(crate) struct TileStore<const MR: usize> {
+    /// Output row pointers at the block's first channel.
+    pub y: [*mut f32; MR],
+    /// Residual row pointers (same layout as `y`), added on the last K chunk.
+    pub residual: Option<[*const f32; MR]>,
+    /// The block's bias (NV full vectors readable), added on the first K chunk.
+    pub bias: *const f32,
+    /// Valid rows (`<= MR`) and valid lanes of the last vector (`1..=lanes`).
+    pub rows: usize,
+    pub last_lanes: usize,
+    /// First K chunk (add bias, overwrite `y`) and last (add residual, activate).
+    pub first: bool,
+    pub last: bool,
+    pub activation: Activation,
+}
+
+/// Stores `acc` through the epilogue: `y = act(acc + (first ? bias : y) + residual?)`.
+///
+/// # Safety
+/// For each of the `rows` rows, `y` (and `residual`) must be valid for `(NV - 1) * lanes +
+/// last_lanes` floats; `bias` readable for `NV * lanes`.
+#[inline(always)]
+#[allow(clippy::needless_range_loop)] // indices name the tile's rows and vectors
+pub(crate) unsafe fn gemm_f32_store<S: Simd, const MR: usize, const NV: usize>(
+    simd: S,
+    acc: &[[S::f32s; NV]; MR],
+    out: &TileStore<MR>,
+) {
+    let lanes = S::F32_LANES;
+    for r in 0..out.rows {
+        for j in 0..NV {
+            let n = if j + 1 == NV { out.last_lanes } else { lanes };
+            let off = j * lanes;
+            // SAFETY (all accesses below): row r has n valid floats at offset off, per the contract.
+            let mut v = if out.first {
+                simd.add_f32s(acc[r][j], unsafe { load::<S>(out.bias.add(off)) })
+            } else {
+                simd.add_f32s(acc[r][j], unsafe { load_first(simd, out.y[r].add(off), n) })
+            };
+            if out.last {
+                if let Some(res) = &out.residual {
+                    v = simd.add_f32s(v, unsafe { load_first(simd, res[r].add(off), n) });
+                }
+                v = activate(simd, out.activation, v);
+            }
+            unsafe { store_first(simd, out.y[r].add(off), n, v) };
+        }
+    }
+}

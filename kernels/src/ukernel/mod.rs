@@ -1,0 +1,4 @@
+//! Innermost loops, generic over `pulp::Simd`: no loop here ever walks a whole tensor.
+
+pub(crate) mod gemm;
+pub(crate) mod simd;

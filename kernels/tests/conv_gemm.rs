@@ -1,0 +1,56 @@
+//! Direct, pointwise and factorized convolutions against the f64 reference, on every ISA.
+
+use lineage_kernels::testing::{check_close, conv_problems, ConvProblem, ConvSpace};
+use lineage_kernels::{Algorithm, Conv2d, Isa};
+use proptest::prelude::*;
+
+/// Tolerances of the implicit-GEMM kernels: f32 accumulation over at most ~1000 products of
+/// values in -1..1 stays within these.
+const ATOL: f64 = 1e-4;
+const RTOL: f64 = 1e-4;
+
+fn check(algorithm: Algorithm, problem: &ConvProblem) -> Result<(), TestCaseError> {
+    let want = problem.reference(&problem.data().unwrap()).unwrap();
+    for isa in Isa::available() {
+        let mut data = problem.data().unwrap();
+        let got = problem
+            .run(&mut data, |x, w, b, y, e| {
+                Conv2d::with(isa, algorithm, &problem.params, w, b)?.run_alloc(x, y, e)
+            })
+            .map_err(|e| TestCaseError::fail(format!("{isa:?}: {e}")))?;
+        check_close(&got, &want, ATOL, RTOL)
+            .map_err(|e| TestCaseError::fail(format!("{isa:?} {algorithm:?}: {e}")))?;
+        prop_assert!(problem.margins_untouched(&data), "{isa:?}: wrote outside the output view");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn direct_matches_reference(problem in conv_problems(ConvSpace::default())) {
+        check(Algorithm::Direct, &problem)?;
+    }
+
+    #[test]
+    fn pointwise_matches_reference(problem in conv_problems(ConvSpace {
+        kh: 1..=1, kw: 1..=1, pad: 0..=0, dilation: 1..=1, c_in_per_group: 1..=300, ..ConvSpace::default()
+    })) {
+        check(Algorithm::Pointwise, &problem)?;
+    }
+
+    #[test]
+    fn factorized_1xk_matches_reference(problem in conv_problems(ConvSpace {
+        kh: 1..=1, kw: 2..=7, ..ConvSpace::default()
+    })) {
+        check(Algorithm::Factorized, &problem)?;
+    }
+
+    #[test]
+    fn factorized_kx1_matches_reference(problem in conv_problems(ConvSpace {
+        kh: 2..=7, kw: 1..=1, ..ConvSpace::default()
+    })) {
+        check(Algorithm::Factorized, &problem)?;
+    }
+}
