@@ -11,7 +11,7 @@ const RTOL: f64 = 1e-4;
 
 fn check(algorithm: Algorithm, problem: &ConvProblem) -> Result<(), TestCaseError> {
     let want = problem.reference(&problem.data().unwrap()).unwrap();
-    for isa in Isa::available() {
+    for isa in Isa::test_targets() {
         let mut data = problem.data().unwrap();
         let got = problem
             .run(&mut data, |x, w, b, y, e| {

@@ -12,7 +12,7 @@ proptest! {
     fn direct_is_bitwise_identical_for_1_2_3_threads(problem in conv_problems(ConvSpace {
         c_in_per_group: 1..=200, c_out_per_group: 1..=100, hw: 8..=30, ..ConvSpace::default()
     })) {
-        for isa in Isa::available() {
+        for isa in Isa::test_targets() {
             let conv = Conv2d::with(isa, Algorithm::Direct, &problem.params, &problem.data().unwrap().weights,
                 problem.data().unwrap().bias.as_deref()).unwrap();
             let outputs: Vec<Vec<f32>> = [1, 2, 3].iter().map(|&threads| {

@@ -45,7 +45,11 @@ pub(crate) fn run(
         residual: epilogue.residual.map(|r| (r.data().as_ptr(), r.pitch())),
         activation: epilogue.activation,
     };
-    packed.isa.dispatch(RunAll { job: &job })
+    let bands = out.pixels()?.div_ceil(BAND);
+    let groups = out.c.div_ceil(packed.nr).div_ceil(packed.group_blocks);
+    (0..bands * groups)
+        .into_par_iter()
+        .try_for_each(|t| packed.isa.dispatch(Task { job: &job, band: t / groups, group: t % groups }))
 }
 
 /// Everything a task needs, as raw pointers because tasks write disjoint parts of `y` from
@@ -66,24 +70,6 @@ struct Job<'a> {
 // pool runs the tasks); tasks only read `x`, `residual` and the packed weights, and write
 // disjoint (band, block) regions of `y`.
 unsafe impl Sync for Job<'_> {}
-
-struct RunAll<'a> {
-    job: &'a Job<'a>,
-}
-
-impl WithSimd for RunAll<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn with_simd<S: Simd>(self, simd: S) {
-        let job = self.job;
-        let bands = (job.out.pixels().unwrap_or(0)).div_ceil(BAND);
-        let groups = job.out.c.div_ceil(job.packed.nr).div_ceil(job.packed.group_blocks);
-        (0..bands * groups).into_par_iter().for_each(|t| {
-            simd.vectorize(Task { job, band: t / groups, group: t % groups });
-        });
-    }
-}
 
 struct Task<'a> {
     job: &'a Job<'a>,
