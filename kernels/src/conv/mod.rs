@@ -10,11 +10,12 @@ pub mod factorized;
 mod implicit_gemm;
 pub mod pointwise;
 pub mod select;
+pub mod winograd;
 
 use crate::epilogue::Epilogue;
 use crate::error::Result;
 use crate::isa::Isa;
-use crate::pack::PackedGemmWeights;
+use crate::pack::{PackedGemmWeights, PackedWinogradWeights};
 use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 
@@ -27,6 +28,10 @@ pub enum Algorithm {
     Pointwise,
     /// 1xk and kx1 convolutions.
     Factorized,
+    /// Winograd F(2x2, 3x3): 3x3 stride-1 convolutions.
+    Winograd2x2,
+    /// Winograd F(4x4, 3x3): 3x3 stride-1 convolutions.
+    Winograd4x4,
 }
 
 impl Algorithm {
@@ -35,6 +40,8 @@ impl Algorithm {
             Algorithm::Direct => "direct",
             Algorithm::Pointwise => "pointwise",
             Algorithm::Factorized => "factorized",
+            Algorithm::Winograd2x2 => "winograd-f2x2",
+            Algorithm::Winograd4x4 => "winograd-f4x4",
         }
     }
 
@@ -44,6 +51,7 @@ impl Algorithm {
             Algorithm::Direct => direct::supports(p),
             Algorithm::Pointwise => pointwise::supports(p),
             Algorithm::Factorized => factorized::supports(p),
+            Algorithm::Winograd2x2 | Algorithm::Winograd4x4 => winograd::supports(p),
         }
     }
 }
@@ -52,6 +60,7 @@ impl Algorithm {
 #[derive(Clone, Debug)]
 enum Kernel {
     Gemm(PackedGemmWeights),
+    Winograd(PackedWinogradWeights),
 }
 
 /// A convolution with its weights packed once for one algorithm and ISA.
@@ -82,6 +91,12 @@ impl Conv2d {
             Algorithm::Direct | Algorithm::Pointwise | Algorithm::Factorized => {
                 Kernel::Gemm(PackedGemmWeights::new(isa, p, w, b)?)
             }
+            Algorithm::Winograd2x2 => {
+                Kernel::Winograd(PackedWinogradWeights::new(isa, winograd::WinogradVariant::F2x2, p, w, b)?)
+            }
+            Algorithm::Winograd4x4 => {
+                Kernel::Winograd(PackedWinogradWeights::new(isa, winograd::WinogradVariant::F4x4, p, w, b)?)
+            }
         };
         Ok(Conv2d { algorithm, kernel })
     }
@@ -93,12 +108,14 @@ impl Conv2d {
     pub fn params(&self) -> &Conv2dParams {
         match &self.kernel {
             Kernel::Gemm(k) => k.params(),
+            Kernel::Winograd(k) => k.params(),
         }
     }
 
     pub fn isa(&self) -> Isa {
         match &self.kernel {
             Kernel::Gemm(k) => k.isa(),
+            Kernel::Winograd(k) => k.isa(),
         }
     }
 
@@ -106,6 +123,7 @@ impl Conv2d {
     pub fn packed_bytes(&self) -> usize {
         match &self.kernel {
             Kernel::Gemm(k) => k.size_bytes(),
+            Kernel::Winograd(k) => k.size_bytes(),
         }
     }
 
@@ -114,6 +132,7 @@ impl Conv2d {
         self.params().output_shape(input)?;
         match &self.kernel {
             Kernel::Gemm(_) => Ok(0),
+            Kernel::Winograd(k) => winograd::workspace_len(k, input),
         }
     }
 
@@ -137,6 +156,7 @@ impl Conv2d {
         }
         match &self.kernel {
             Kernel::Gemm(k) => implicit_gemm::run(self.algorithm.name(), k, x, y, epilogue),
+            Kernel::Winograd(k) => winograd::run(self.algorithm.name(), k, x, y, epilogue, workspace),
         }
     }
 

@@ -2,5 +2,7 @@
 //! Tests run it in f64 and compare every fast kernel with it.
 
 mod conv;
+mod winograd;
 
 pub use conv::conv2d;
+pub use winograd::{correlate_tile_direct, winograd_matrices, WinogradMatrices};
