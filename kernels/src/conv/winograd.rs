@@ -23,8 +23,8 @@ use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::gemm::{gemm_f32_accumulate, max_nv};
 use crate::ukernel::winograd::{
-    store_product, winograd_f32_input, winograd_f32_output, OutputTile, F2_AT, F2_BT, F2_POINTS, F4_AT,
-    F4_BT, F4_POINTS,
+    store_product, winograd_f32_input, winograd_f32_output, F2Input, F2Output, F4Input, F4Output, OutputTile,
+    Transform, F2_POINTS, F4_POINTS,
 };
 
 /// The output tile size of a Winograd convolution.
@@ -238,23 +238,29 @@ impl WithSimd for Slot<'_> {
     fn with_simd<S: Simd>(self, simd: S) {
         // One monomorphization per (variant, register tile); the tiles are ukernel::gemm's.
         match (self.job.packed.variant, S::F32_LANES) {
-            (WinogradVariant::F2x2, 8) => self.blocks::<S, 2, 4, 6, 2>(simd, &F2_AT, &F2_BT),
-            (WinogradVariant::F4x4, 8) => self.blocks::<S, 4, 6, 6, 2>(simd, &F4_AT, &F4_BT),
-            (WinogradVariant::F2x2, 1) => self.blocks::<S, 2, 4, 4, 4>(simd, &F2_AT, &F2_BT),
-            (WinogradVariant::F4x4, 1) => self.blocks::<S, 4, 6, 4, 4>(simd, &F4_AT, &F4_BT),
-            (WinogradVariant::F2x2, _) => self.blocks::<S, 2, 4, 6, 4>(simd, &F2_AT, &F2_BT),
-            (WinogradVariant::F4x4, _) => self.blocks::<S, 4, 6, 6, 4>(simd, &F4_AT, &F4_BT),
+            (WinogradVariant::F2x2, 8) => self.blocks::<S, F2Input, F2Output, 2, 4, 6, 2>(simd),
+            (WinogradVariant::F4x4, 8) => self.blocks::<S, F4Input, F4Output, 4, 6, 6, 2>(simd),
+            (WinogradVariant::F2x2, 1) => self.blocks::<S, F2Input, F2Output, 2, 4, 4, 4>(simd),
+            (WinogradVariant::F4x4, 1) => self.blocks::<S, F4Input, F4Output, 4, 6, 4, 4>(simd),
+            (WinogradVariant::F2x2, _) => self.blocks::<S, F2Input, F2Output, 2, 4, 6, 4>(simd),
+            (WinogradVariant::F4x4, _) => self.blocks::<S, F4Input, F4Output, 4, 6, 6, 4>(simd),
         }
     }
 }
 
 impl Slot<'_> {
     #[inline(always)]
-    fn blocks<S: Simd, const M: usize, const A: usize, const MR: usize, const NV: usize>(
+    fn blocks<
+        S: Simd,
+        TI: Transform<A, A>,
+        TO: Transform<M, A>,
+        const M: usize,
+        const A: usize,
+        const MR: usize,
+        const NV: usize,
+    >(
         self,
         simd: S,
-        at: &[[f32; A]; M],
-        bt: &[[f32; A]; A],
     ) {
         let job = self.job;
         let b = &job.blocking;
@@ -293,7 +299,7 @@ impl Slot<'_> {
                 });
                 // SAFETY: pixels hold c_in readable channels (the zero row is c_in long); entry
                 // xi of tile t is row xi * tb + t < area * tb of the v scratch, c_in floats each.
-                unsafe { winograd_f32_input(simd, bt, &d, c_in, v.add(t * c_in), tb * c_in) };
+                unsafe { winograd_f32_input::<S, TI, A>(simd, &d, c_in, v.add(t * c_in), tb * c_in) };
             }
             for block in 0..c_out.div_ceil(nr) {
                 let oc0 = block * nr;
@@ -351,9 +357,8 @@ impl Slot<'_> {
                     // vectors; the padded bias has nr floats from oc0; in-image pixels hold
                     // `width` channels from oc0.
                     unsafe {
-                        winograd_f32_output(
+                        winograd_f32_output::<S, TO, M, A>(
                             simd,
-                            at,
                             m.add(t * nr),
                             tb * nr,
                             width,

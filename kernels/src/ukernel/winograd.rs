@@ -5,9 +5,9 @@
 //! `v = xi (stride v_stride) - c`; output tile `y = m - m (pixel pointers) - c`.
 //!
 //! The matrices come from `reference::winograd_matrices` (Toom-Cook with the point at infinity)
-//! for the points named next to them; the tests check them against it. The transforms loop over
-//! compile-time constant matrices with a fixed trip count, so after unrolling every zero
-//! coefficient disappears and every +-1 becomes an add or a subtract.
+//! for the points named next to them; the tests check them against it. Each matrix's product
+//! with a column of vectors is written out by hand ([`Transform`]): a generic loop over the
+//! constant matrix did not unroll, and compared coefficients at run time.
 //!
 //! Register budget (alpha = 6, AVX2): one column of 6 inputs + 6 partial sums + a constant;
 //! the 36-vector intermediate tile lives in L1 (the stack), as it would in any schedule.
@@ -25,12 +25,16 @@ use crate::ukernel::simd::{activate, load, load_first, store, store_first};
 pub(crate) const F2_POINTS: [f64; 3] = [0.0, 1.0, -1.0];
 
 /// `At` of F(2x2, 3x3): `m x alpha`.
+// The specification: the tests check the written-out `Transform`s against it.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const F2_AT: [[f32; 4]; 2] = [[1.0, 1.0, 1.0, 0.0], [0.0, 1.0, -1.0, 1.0]];
 
 /// `G` of F(2x2, 3x3): `alpha x r`, applied in f64 at pack time.
 pub(crate) const F2_G: [[f64; 3]; 4] = [[-1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]];
 
 /// `Bt` of F(2x2, 3x3): `alpha x alpha`.
+// The specification: the tests check the written-out `Transform`s against it.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const F2_BT: [[f32; 4]; 4] =
     [[-1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, -1.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]];
 
@@ -48,6 +52,8 @@ const S64: f64 = core::f64::consts::SQRT_2;
 pub(crate) const F4_POINTS: [f64; 5] = [0.0, H64, -H64, S64, -S64];
 
 /// `At` of F(4x4, 3x3): `m x alpha`.
+// The specification: the tests check the written-out `Transform`s against it.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const F4_AT: [[f32; 6]; 4] = [
     [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
     [0.0, H, -H, S2, -S2, 0.0],
@@ -66,6 +72,8 @@ pub(crate) const F4_G: [[f64; 3]; 6] = [
 ];
 
 /// `Bt` of F(4x4, 3x3): `alpha x alpha`.
+// The specification: the tests check the written-out `Transform`s against it.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const F4_BT: [[f32; 6]; 6] = [
     [1.0, 0.0, -2.5, 0.0, 1.0, 0.0],
     [0.0, -S2, -2.0, H, 1.0, 0.0],
@@ -75,48 +83,98 @@ pub(crate) const F4_BT: [[f32; 6]; 6] = [
     [0.0, 1.0, 0.0, -2.5, 0.0, 1.0],
 ];
 
-/// `sum_k coeffs[k] * x(k)`, with zero terms skipped and +-1 as add/subtract (all decided at
-/// compile time when `coeffs` is a constant).
-#[inline(always)]
-fn combine<S: Simd, const K: usize>(simd: S, coeffs: &[f32; K], x: impl Fn(usize) -> S::f32s) -> S::f32s {
-    let mut acc: Option<S::f32s> = None;
-    for (k, &c) in coeffs.iter().enumerate() {
-        if c == 0.0 {
-            continue;
-        }
-        let v = x(k);
-        acc = Some(match acc {
-            None if c == 1.0 => v,
-            None => simd.mul_f32s(simd.splat_f32s(c), v),
-            Some(a) if c == 1.0 => simd.add_f32s(a, v),
-            Some(a) if c == -1.0 => simd.sub_f32s(a, v),
-            Some(a) => simd.mul_add_f32s(simd.splat_f32s(c), v, a),
-        });
+/// A constant matrix `t` (`R x K`) applied to a column of K vectors: `t x`. Each is written out
+/// by hand from its matrix (shared subexpressions, no zero terms); the tests check it against
+/// the named constant.
+pub(crate) trait Transform<const R: usize, const K: usize> {
+    /// The matrix `apply` multiplies by (checked by the tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    const MATRIX: [[f32; K]; R];
+    fn apply<S: Simd>(simd: S, x: [S::f32s; K]) -> [S::f32s; R];
+}
+
+/// [`F2_BT`].
+pub(crate) struct F2Input;
+/// [`F2_AT`].
+pub(crate) struct F2Output;
+/// [`F4_BT`].
+pub(crate) struct F4Input;
+/// [`F4_AT`].
+pub(crate) struct F4Output;
+
+impl Transform<4, 4> for F2Input {
+    const MATRIX: [[f32; 4]; 4] = F2_BT;
+    #[inline(always)]
+    fn apply<S: Simd>(simd: S, x: [S::f32s; 4]) -> [S::f32s; 4] {
+        [
+            simd.sub_f32s(x[2], x[0]),
+            simd.add_f32s(x[1], x[2]),
+            simd.sub_f32s(x[2], x[1]),
+            simd.sub_f32s(x[3], x[1]),
+        ]
     }
-    acc.unwrap_or(simd.splat_f32s(0.0))
+}
+
+impl Transform<2, 4> for F2Output {
+    const MATRIX: [[f32; 4]; 2] = F2_AT;
+    #[inline(always)]
+    fn apply<S: Simd>(simd: S, x: [S::f32s; 4]) -> [S::f32s; 2] {
+        [simd.add_f32s(simd.add_f32s(x[0], x[1]), x[2]), simd.add_f32s(simd.sub_f32s(x[1], x[2]), x[3])]
+    }
+}
+
+impl Transform<6, 6> for F4Input {
+    const MATRIX: [[f32; 6]; 6] = F4_BT;
+    #[inline(always)]
+    fn apply<S: Simd>(simd: S, x: [S::f32s; 6]) -> [S::f32s; 6] {
+        let k = |c: f32| simd.splat_f32s(c);
+        // Rows 1-4 pair up as a +- b: sqrt(2) = 2 * (sqrt(2)/2) exactly in f32 too.
+        let a = simd.mul_add_f32s(k(-2.0), x[2], x[4]);
+        let b = simd.mul_f32s(k(H), simd.mul_add_f32s(k(-2.0), x[1], x[3]));
+        let c = simd.mul_add_f32s(k(-0.5), x[2], x[4]);
+        let e = simd.mul_f32s(k(H), simd.mul_add_f32s(k(2.0), x[3], simd.neg_f32s(x[1])));
+        [
+            simd.mul_add_f32s(k(-2.5), x[2], simd.add_f32s(x[0], x[4])),
+            simd.add_f32s(a, b),
+            simd.sub_f32s(a, b),
+            simd.add_f32s(c, e),
+            simd.sub_f32s(c, e),
+            simd.mul_add_f32s(k(-2.5), x[3], simd.add_f32s(x[1], x[5])),
+        ]
+    }
+}
+
+impl Transform<4, 6> for F4Output {
+    const MATRIX: [[f32; 6]; 4] = F4_AT;
+    #[inline(always)]
+    fn apply<S: Simd>(simd: S, x: [S::f32s; 6]) -> [S::f32s; 4] {
+        let k = |c: f32| simd.splat_f32s(c);
+        let (p, q) = (simd.add_f32s(x[1], x[2]), simd.sub_f32s(x[1], x[2]));
+        let (r, s) = (simd.add_f32s(x[3], x[4]), simd.sub_f32s(x[3], x[4]));
+        [
+            simd.add_f32s(simd.add_f32s(x[0], p), r),
+            simd.mul_add_f32s(k(H), q, simd.mul_f32s(k(S2), s)),
+            simd.mul_add_f32s(k(0.5), p, simd.mul_f32s(k(2.0), r)),
+            simd.mul_add_f32s(k(H * 0.5), q, simd.mul_add_f32s(k(S2 * 2.0), s, x[5])),
+        ]
+    }
 }
 
 /// `t x t^T` for one vector of channels: `x` is `K x K`, the result `R x R`.
 #[inline(always)]
-fn sandwich<S: Simd, const R: usize, const K: usize>(
+fn sandwich<S: Simd, T: Transform<R, K>, const R: usize, const K: usize>(
     simd: S,
-    t: &[[f32; K]; R],
     x: &[[S::f32s; K]; K],
 ) -> [[S::f32s; R]; R] {
-    // tx[i][j] = sum_k t[i][k] x[k][j], one column of x at a time.
+    // Columns first: tx[.][j] = t x[.][j]; then rows: out[i] = t tx[i].
     let mut tx = [[simd.splat_f32s(0.0); K]; R];
     for j in 0..K {
+        let col = T::apply(simd, core::array::from_fn(|k| x[k][j]));
         for i in 0..R {
-            tx[i][j] = combine(simd, &t[i], |k| x[k][j]);
+            tx[i][j] = col[i];
         }
     }
-    let mut out = [[simd.splat_f32s(0.0); R]; R];
-    for i in 0..R {
-        for l in 0..R {
-            out[i][l] = combine(simd, &t[l], |k| tx[i][k]);
-        }
-    }
-    out
+    core::array::from_fn(|i| T::apply(simd, tx[i]))
 }
 
 /// Input transform `Bt d B` of one tile, for `channels` channels.
@@ -127,9 +185,8 @@ fn sandwich<S: Simd, const R: usize, const K: usize>(
 /// Every `d[i][j]` must be readable for `channels` floats (padding pixels point at a zero row);
 /// `v + xi * v_stride` writable for `channels` floats for every `xi < A * A`.
 #[inline(always)]
-pub(crate) unsafe fn winograd_f32_input<S: Simd, const A: usize>(
+pub(crate) unsafe fn winograd_f32_input<S: Simd, T: Transform<A, A>, const A: usize>(
     simd: S,
-    bt: &[[f32; A]; A],
     d: &[[*const f32; A]; A],
     channels: usize,
     v: *mut f32,
@@ -146,7 +203,7 @@ pub(crate) unsafe fn winograd_f32_input<S: Simd, const A: usize>(
                 x[i][j] = unsafe { load_first(simd, d[i][j].add(c), n) };
             }
         }
-        let out = sandwich(simd, bt, &x);
+        let out = sandwich::<S, T, A, A>(simd, &x);
         for i in 0..A {
             for j in 0..A {
                 // SAFETY: entry i*A+j is writable for `channels` floats.
@@ -175,9 +232,8 @@ pub(crate) struct OutputTile<const M: usize> {
 /// `m + xi * m_stride` and `bias` must be readable for `channels` rounded up to whole vectors;
 /// every non-null `y` (and its residual) pointer valid for `channels` floats.
 #[inline(always)]
-pub(crate) unsafe fn winograd_f32_output<S: Simd, const M: usize, const A: usize>(
+pub(crate) unsafe fn winograd_f32_output<S: Simd, T: Transform<M, A>, const M: usize, const A: usize>(
     simd: S,
-    at: &[[f32; A]; M],
     m: *const f32,
     m_stride: usize,
     channels: usize,
@@ -197,7 +253,7 @@ pub(crate) unsafe fn winograd_f32_output<S: Simd, const M: usize, const A: usize
         }
         // SAFETY: the bias is readable for whole vectors.
         let b = unsafe { load::<S>(bias.add(c)) };
-        let tile = sandwich(simd, at, &x);
+        let tile = sandwich::<S, T, M, A>(simd, &x);
         for i in 0..M {
             for j in 0..M {
                 let y = out.y[i][j];
@@ -288,25 +344,47 @@ mod tests {
         check_consts(&F4_POINTS, &F4_AT, &F4_G, &F4_BT);
     }
 
-    struct Input<'a, const A: usize> {
-        bt: &'a [[f32; A]; A],
+    /// Column `k` of `T` is `T` applied to the unit vector `e_k` (pulp's one-lane scalar token).
+    fn check_transform<T: Transform<R, K>, const R: usize, const K: usize>(name: &str) {
+        let t = &T::MATRIX;
+        let simd = pulp::Scalar::new();
+        for k in 0..K {
+            let col = T::apply(simd, core::array::from_fn(|i| if i == k { 1.0 } else { 0.0 }));
+            for i in 0..R {
+                assert_eq!(col[i], t[i][k], "{name}[{i}][{k}]");
+            }
+        }
+    }
+
+    #[test]
+    fn written_out_transforms_are_their_matrices() {
+        check_transform::<F2Input, 4, 4>("F2_BT");
+        check_transform::<F2Output, 2, 4>("F2_AT");
+        check_transform::<F4Input, 6, 6>("F4_BT");
+        check_transform::<F4Output, 4, 6>("F4_AT");
+    }
+
+    struct Input<'a, T, const A: usize> {
+        transform: core::marker::PhantomData<T>,
         d: [[*const f32; A]; A],
         channels: usize,
         v: &'a mut [f32],
     }
 
-    impl<const A: usize> WithSimd for Input<'_, A> {
+    impl<T: Transform<A, A>, const A: usize> WithSimd for Input<'_, T, A> {
         type Output = ();
         #[inline(always)]
         fn with_simd<S: Simd>(self, simd: S) {
             let stride = self.channels;
             // SAFETY: every pointer is readable for `channels` floats; v holds A*A*channels.
-            unsafe { winograd_f32_input(simd, self.bt, &self.d, self.channels, self.v.as_mut_ptr(), stride) }
+            unsafe {
+                winograd_f32_input::<S, T, A>(simd, &self.d, self.channels, self.v.as_mut_ptr(), stride)
+            }
         }
     }
 
-    struct Output<'a, const M: usize, const A: usize> {
-        at: &'a [[f32; A]; M],
+    struct Output<'a, T, const M: usize, const A: usize> {
+        transform: core::marker::PhantomData<T>,
         m: &'a [f32],
         stride: usize,
         channels: usize,
@@ -314,15 +392,14 @@ mod tests {
         tile: OutputTile<M>,
     }
 
-    impl<const M: usize, const A: usize> WithSimd for Output<'_, M, A> {
+    impl<T: Transform<M, A>, const M: usize, const A: usize> WithSimd for Output<'_, T, M, A> {
         type Output = ();
         #[inline(always)]
         fn with_simd<S: Simd>(self, simd: S) {
             // SAFETY: m and bias are padded to whole vectors; y/residual hold `channels` floats.
             unsafe {
-                winograd_f32_output(
+                winograd_f32_output::<S, T, M, A>(
                     simd,
-                    self.at,
                     self.m.as_ptr(),
                     self.stride,
                     self.channels,
@@ -338,7 +415,7 @@ mod tests {
         crate::testing::max_relative_error(got, want)
     }
 
-    fn input_matches<const M: usize, const A: usize>(points: &[f64], bt: &[[f32; A]; A]) {
+    fn input_matches<T: Transform<A, A>, const M: usize, const A: usize>(points: &[f64]) {
         let mats = reference(M, points);
         for isa in Isa::available() {
             for channels in [1, 3, 4, 7, 8, 9, 16, 17, 33] {
@@ -356,7 +433,8 @@ mod tests {
                     })
                 });
                 let mut v = vec![f32::NAN; A * A * channels];
-                isa.dispatch(Input { bt, d, channels, v: &mut v }).unwrap();
+                isa.dispatch(Input::<T, A> { transform: core::marker::PhantomData, d, channels, v: &mut v })
+                    .unwrap();
                 for c in 0..channels {
                     let tile: Vec<f64> = (0..A * A)
                         .map(|k| if k % 7 == 3 { 0.0 } else { pixels[k * pitch + 1 + c] as f64 })
@@ -373,7 +451,7 @@ mod tests {
         }
     }
 
-    fn output_matches<const M: usize, const A: usize>(points: &[f64], at: &[[f32; A]; M]) {
+    fn output_matches<T: Transform<M, A>, const M: usize, const A: usize>(points: &[f64]) {
         let mats = reference(M, points);
         for isa in Isa::available() {
             for channels in [1usize, 5, 8, 12, 16, 20] {
@@ -401,7 +479,15 @@ mod tests {
                         })),
                         activation,
                     };
-                    isa.dispatch(Output { at, m: &m, stride, channels, bias: &bias, tile }).unwrap();
+                    isa.dispatch(Output::<T, M, A> {
+                        transform: core::marker::PhantomData,
+                        m: &m,
+                        stride,
+                        channels,
+                        bias: &bias,
+                        tile,
+                    })
+                    .unwrap();
                     for c in 0..channels {
                         let x: Vec<f64> = (0..A * A).map(|k| m[k * stride + c] as f64).collect();
                         let tile = mats.output_transform(&x);
@@ -429,13 +515,13 @@ mod tests {
 
     #[test]
     fn input_transforms_match_reference() {
-        input_matches::<2, 4>(&F2_POINTS, &F2_BT);
-        input_matches::<4, 6>(&F4_POINTS, &F4_BT);
+        input_matches::<F2Input, 2, 4>(&F2_POINTS);
+        input_matches::<F4Input, 4, 6>(&F4_POINTS);
     }
 
     #[test]
     fn output_transforms_match_reference() {
-        output_matches::<2, 4>(&F2_POINTS, &F2_AT);
-        output_matches::<4, 6>(&F4_POINTS, &F4_AT);
+        output_matches::<F2Output, 2, 4>(&F2_POINTS);
+        output_matches::<F4Output, 4, 6>(&F4_POINTS);
     }
 }
