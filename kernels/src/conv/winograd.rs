@@ -305,29 +305,18 @@ impl Slot<'_> {
                 let oc0 = block * nr;
                 // SAFETY: block panels tile the packed weights exactly (see pack::winograd).
                 let u = unsafe { packed.weights.as_ptr().add(block * area * c_in * nr) };
-                for xi in 0..area {
-                    for r0 in (0..count).step_by(MR) {
-                        let rows = MR.min(count - r0);
-                        // SAFETY: rows r0..r0+rows are transformed tiles of this block.
-                        let xr: [*const f32; MR] = core::array::from_fn(|r| unsafe {
-                            v.add((xi * tb + r0 + r.min(rows - 1)) * c_in) as *const f32
-                        });
-                        let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
-                        // SAFETY: each row has c_in floats; the xi panel is c_in x nr floats.
-                        unsafe {
-                            gemm_f32_accumulate::<S, MR, NV>(
-                                simd,
-                                &mut acc,
-                                &xr,
-                                u.add(xi * c_in * nr),
-                                nr,
-                                c_in,
-                            );
-                            store_product::<S, MR, NV>(&acc, rows, m.add((xi * tb + r0) * nr), nr);
-                        }
+                let width = nr.min(c_out - oc0);
+                let products = Products { v: v as *const f32, m, u, area, count, tb, c_in, nr };
+                // The last block computes only the vectors it needs (a narrower register tile).
+                // SAFETY: the pointers and sizes describe this slot's scratch and block panel.
+                unsafe {
+                    match width.div_ceil(S::F32_LANES) {
+                        nv if nv >= NV => products.run::<S, MR, NV>(simd),
+                        3 => products.run::<S, MR, 3>(simd),
+                        2 => products.run::<S, MR, 2>(simd),
+                        _ => products.run::<S, MR, 1>(simd),
                     }
                 }
-                let width = nr.min(c_out - oc0);
                 for t in 0..count {
                     let (n, oy, ox) = tile_origin(t0 + t);
                     let pixel = |i: usize, j: usize| {
@@ -366,6 +355,55 @@ impl Slot<'_> {
                             &tile,
                         )
                     };
+                }
+            }
+        }
+    }
+}
+
+/// The batched transform-domain GEMMs of one block of tiles and one block of output channels:
+/// `m[xi] = v[xi] * u[xi]` for every `xi`.
+struct Products {
+    /// `xi - tile (tb) - c_in`
+    v: *const f32,
+    /// `xi - tile (tb) - nr`
+    m: *mut f32,
+    /// The block's panels: `xi - c_in - nr`.
+    u: *const f32,
+    area: usize,
+    /// Valid tiles of the block (`<= tb`).
+    count: usize,
+    tb: usize,
+    c_in: usize,
+    nr: usize,
+}
+
+impl Products {
+    /// # Safety
+    /// `v`, `m` and `u` must hold the layouts above, and `NV * lanes <= nr`.
+    #[inline(always)]
+    unsafe fn run<S: Simd, const MR: usize, const NV: usize>(&self, simd: S) {
+        let (tb, c_in, nr) = (self.tb, self.c_in, self.nr);
+        for xi in 0..self.area {
+            for r0 in (0..self.count).step_by(MR) {
+                let rows = MR.min(self.count - r0);
+                // SAFETY: rows r0..r0+rows are transformed tiles of this block; the padding rows
+                // of the register tile repeat the last valid one.
+                let xr: [*const f32; MR] =
+                    core::array::from_fn(|r| unsafe { self.v.add((xi * tb + r0 + r.min(rows - 1)) * c_in) });
+                let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
+                // SAFETY: each row has c_in floats; the xi panel is c_in x nr floats with NV
+                // vectors readable per k; m rows hold nr floats.
+                unsafe {
+                    gemm_f32_accumulate::<S, MR, NV>(
+                        simd,
+                        &mut acc,
+                        &xr,
+                        self.u.add(xi * c_in * nr),
+                        nr,
+                        c_in,
+                    );
+                    store_product::<S, MR, NV>(&acc, rows, self.m.add((xi * tb + r0) * nr), nr);
                 }
             }
         }
