@@ -8,6 +8,11 @@
 //! micro-kernel into `m = xi - tile - nr`, and the output transform (with the fused bias,
 //! residual and activation) stores them right away.
 //!
+//! Accuracy (max |err| / max |ref|, 256 channels, inputs in -1..1): F(2x2) 6.9e-7, F(4x4)
+//! 2.8e-6, direct 1.65e-6 (tests/winograd.rs). A tile mixes its inputs, so a NaN or infinity in
+//! one input pixel spreads to the whole output tile, where direct keeps it to the outputs that
+//! see the pixel.
+//!
 //! Blocks are tasks; the workspace holds a fixed number of scratch slots (at most
 //! [`MAX_SLOTS`], independent of the thread count), each running a fixed contiguous range of
 //! tasks, so every output value is computed by the same code in the same order for any number
