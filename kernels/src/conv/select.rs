@@ -9,7 +9,8 @@ use crate::tensor::Shape;
 use super::Algorithm;
 
 /// Fewest input and output channels for which Winograd beats direct: at 3 -> 64 channels
-/// (VGG16's first layer, 224x224) F(4x4) only ties direct (1.02x), at 16 it wins 1.12x.
+/// (VGG16's first layer, 224x224) F(4x4) ties or loses (1.02x, 0.89x in two runs); at 16
+/// channels (56x56) it wins 1.12x and 1.47x, at 32 channels 1.5-2.0x.
 const WINOGRAD_MIN_CHANNELS: usize = 16;
 
 /// `c_in * c_out` above which the transformed weights (36 floats per pair for F(4x4), 4x the
@@ -17,7 +18,9 @@ const WINOGRAD_MIN_CHANNELS: usize = 16;
 const WINOGRAD_HEAVY_WEIGHTS: usize = 128 * 1024;
 
 /// Fewest F(4x4) output tiles (over the batch) that amortize heavy transformed weights: 512
-/// channels at 28x28 (49 tiles) win 1.71x, at 14x14 (16 tiles) 1.09x and 7x7 (4 tiles) 1.04x.
+/// channels at 28x28 (49 tiles) win 1.7-2.0x; at 14x14 (16 tiles) 1.09x and 1.31x, at 7x7
+/// (4 tiles) 0.79x to 1.13x over four runs: too close to call, so direct (less workspace, less
+/// error) keeps them. 128 channels at 7x7 (light weights) win 1.9x and are picked.
 const WINOGRAD_HEAVY_MIN_TILES: usize = 32;
 
 /// Picks the algorithm for `p` on inputs of shape `input` on `isa`.
@@ -26,7 +29,7 @@ const WINOGRAD_HEAVY_MIN_TILES: usize = 32;
 /// |---|---|
 /// | 1x1, no padding -> pointwise | a plain GEMM; the same micro-kernel with one K segment per pixel |
 /// | 1xk / kx1 -> factorized | the 1-D window; same engine, named so plans and reports show it |
-/// | 3x3 stride 1, >= 16 channels in and out, and (c_in * c_out <= 128K or >= 32 tiles of 4x4) -> Winograd F(4x4) | 1.7-2.8x faster than direct on the ResNet-50/VGG16 layers at 56, 28 and 14 (AVX2, 1 thread) |
+/// | 3x3 stride 1, >= 16 channels in and out, and (c_in * c_out <= 128K or >= 32 tiles of 4x4) -> Winograd F(4x4) | 1.6-2.9x faster than direct on the ResNet-50/VGG16 layers at 112, 56, 28 and 14 (AVX2, 1 thread; the kernels report's Winograd rows) |
 /// | anything else dense -> direct | implicit GEMM, no im2col copy |
 ///
 /// Winograd F(2x2) is never picked: F(4x4) was as fast or faster on every measured layer; F(2x2)
