@@ -10,11 +10,12 @@ pub mod factorized;
 mod implicit_gemm;
 pub mod pointwise;
 pub mod select;
+pub mod winograd;
 
 use crate::epilogue::Epilogue;
 use crate::error::Result;
 use crate::isa::Isa;
-use crate::pack::PackedGemmWeights;
+use crate::pack::{PackedGemmWeights, PackedWinogradWeights};
 use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 
@@ -27,17 +28,29 @@ pub enum Algorithm {
     Pointwise,
     /// 1xk and kx1 convolutions.
     Factorized,
+    /// Winograd F(2x2, 3x3): 3x3 stride-1 convolutions.
+    Winograd2x2,
+    /// Winograd F(4x4, 3x3): 3x3 stride-1 convolutions.
+    Winograd4x4,
 }
 
 impl Algorithm {
     /// Every algorithm, for tests and reports that try each.
-    pub const ALL: [Algorithm; 3] = [Algorithm::Direct, Algorithm::Pointwise, Algorithm::Factorized];
+    pub const ALL: [Algorithm; 5] = [
+        Algorithm::Direct,
+        Algorithm::Pointwise,
+        Algorithm::Factorized,
+        Algorithm::Winograd2x2,
+        Algorithm::Winograd4x4,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::Direct => "direct",
             Algorithm::Pointwise => "pointwise",
             Algorithm::Factorized => "factorized",
+            Algorithm::Winograd2x2 => "winograd-f2x2",
+            Algorithm::Winograd4x4 => "winograd-f4x4",
         }
     }
 
@@ -47,6 +60,7 @@ impl Algorithm {
             Algorithm::Direct => direct::supports(p),
             Algorithm::Pointwise => pointwise::supports(p),
             Algorithm::Factorized => factorized::supports(p),
+            Algorithm::Winograd2x2 | Algorithm::Winograd4x4 => winograd::supports(p),
         }
     }
 }
@@ -55,6 +69,7 @@ impl Algorithm {
 #[derive(Clone, Debug)]
 enum Kernel {
     Gemm(PackedGemmWeights),
+    Winograd(PackedWinogradWeights),
 }
 
 /// A convolution with its weights packed once for one algorithm and ISA.
@@ -85,6 +100,12 @@ impl Conv2d {
             Algorithm::Direct | Algorithm::Pointwise | Algorithm::Factorized => {
                 Kernel::Gemm(PackedGemmWeights::new(isa, p, w, b)?)
             }
+            Algorithm::Winograd2x2 => {
+                Kernel::Winograd(PackedWinogradWeights::new(isa, winograd::WinogradVariant::F2x2, p, w, b)?)
+            }
+            Algorithm::Winograd4x4 => {
+                Kernel::Winograd(PackedWinogradWeights::new(isa, winograd::WinogradVariant::F4x4, p, w, b)?)
+            }
         };
         Ok(Conv2d { algorithm, kernel })
     }
@@ -96,12 +117,14 @@ impl Conv2d {
     pub fn params(&self) -> &Conv2dParams {
         match &self.kernel {
             Kernel::Gemm(k) => k.params(),
+            Kernel::Winograd(k) => k.params(),
         }
     }
 
     pub fn isa(&self) -> Isa {
         match &self.kernel {
             Kernel::Gemm(k) => k.isa(),
+            Kernel::Winograd(k) => k.isa(),
         }
     }
 
@@ -109,6 +132,7 @@ impl Conv2d {
     pub fn packed_bytes(&self) -> usize {
         match &self.kernel {
             Kernel::Gemm(k) => k.size_bytes(),
+            Kernel::Winograd(k) => k.size_bytes(),
         }
     }
 
@@ -117,6 +141,7 @@ impl Conv2d {
         self.params().output_shape(input)?;
         match &self.kernel {
             Kernel::Gemm(_) => Ok(0),
+            Kernel::Winograd(k) => winograd::workspace_len(k, input),
         }
     }
 
@@ -140,6 +165,7 @@ impl Conv2d {
         }
         match &self.kernel {
             Kernel::Gemm(k) => implicit_gemm::run(self.algorithm.name(), k, x, y, epilogue),
+            Kernel::Winograd(k) => winograd::run(self.algorithm.name(), k, x, y, epilogue, workspace),
         }
     }
 

@@ -7,6 +7,7 @@ mod lrn;
 mod norm;
 mod pool;
 mod softmax;
+mod winograd;
 
 pub use conv::conv2d;
 pub use fc::fully_connected;
@@ -14,3 +15,4 @@ pub use lrn::local_response_norm;
 pub use norm::batch_norm;
 pub use pool::{adaptive_avg_pool2d, avg_pool2d, max_pool2d};
 pub use softmax::softmax;
+pub use winograd::{correlate_tile_direct, winograd_matrices, WinogradMatrices};

@@ -2,3 +2,4 @@
 
 pub(crate) mod gemm;
 pub(crate) mod simd;
+pub(crate) mod winograd;
