@@ -11,7 +11,7 @@ const RTOL: f64 = 1e-4;
 
 fn check(algorithm: Algorithm, problem: &ConvProblem) -> Result<(), TestCaseError> {
     let want = problem.reference(&problem.data().unwrap()).unwrap();
-    for isa in Isa::available() {
+    for isa in Isa::test_targets() {
         let mut data = problem.data().unwrap();
         let got = problem
             .run(&mut data, |x, w, b, y, e| {
@@ -27,6 +27,15 @@ fn check(algorithm: Algorithm, problem: &ConvProblem) -> Result<(), TestCaseErro
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Enough input channels that the packed K dimension splits into several L2 chunks.
+    #[test]
+    fn direct_with_k_chunks_matches_reference(problem in conv_problems(ConvSpace {
+        batch: 1..=1, c_in_per_group: 150..=520, c_out_per_group: 1..=40, kh: 3..=5, kw: 3..=5,
+        hw: 1..=6, ..ConvSpace::default()
+    })) {
+        check(Algorithm::Direct, &problem)?;
+    }
 
     #[test]
     fn direct_matches_reference(problem in conv_problems(ConvSpace::default())) {

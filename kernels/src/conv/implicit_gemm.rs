@@ -45,7 +45,11 @@ pub(crate) fn run(
         residual: epilogue.residual.map(|r| (r.data().as_ptr(), r.pitch())),
         activation: epilogue.activation,
     };
-    packed.isa.dispatch(RunAll { job: &job })
+    let bands = out.pixels()?.div_ceil(BAND);
+    let groups = out.c.div_ceil(packed.nr).div_ceil(packed.group_blocks);
+    (0..bands * groups)
+        .into_par_iter()
+        .try_for_each(|t| packed.isa.dispatch(Task { job: &job, band: t / groups, group: t % groups }))
 }
 
 /// Everything a task needs, as raw pointers because tasks write disjoint parts of `y` from
@@ -67,28 +71,10 @@ struct Job<'a> {
 // disjoint (band, block) regions of `y`.
 unsafe impl Sync for Job<'_> {}
 
-struct RunAll<'a> {
-    job: &'a Job<'a>,
-}
-
-impl WithSimd for RunAll<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn with_simd<S: Simd>(self, simd: S) {
-        let job = self.job;
-        let bands = (job.out.pixels().unwrap_or(0)).div_ceil(BAND);
-        let blocks = job.out.c.div_ceil(job.packed.nr);
-        (0..bands * blocks).into_par_iter().for_each(|t| {
-            simd.vectorize(Task { job, band: t / blocks, block: t % blocks });
-        });
-    }
-}
-
 struct Task<'a> {
     job: &'a Job<'a>,
     band: usize,
-    block: usize,
+    group: usize,
 }
 
 impl WithSimd for Task<'_> {
@@ -96,32 +82,106 @@ impl WithSimd for Task<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
-        let lanes = S::F32_LANES;
-        let remaining = self.job.out.c - self.block * self.job.packed.nr;
-        let nv = remaining.div_ceil(lanes).min(self.job.packed.nr / lanes);
-        // The tiles of ukernel::gemm's register budget, one monomorphization per (lanes, nv).
-        match (lanes, nv) {
-            (16, 4) => self.band::<S, 6, 4>(simd),
-            (16, 3) => self.band::<S, 8, 3>(simd),
-            (16, 2) => self.band::<S, 8, 2>(simd),
-            (16, _) => self.band::<S, 8, 1>(simd),
-            (8, 2) => self.band::<S, 6, 2>(simd),
-            (8, _) => self.band::<S, 6, 1>(simd),
-            (4, 4) => self.band::<S, 6, 4>(simd),
-            (4, 3) => self.band::<S, 6, 3>(simd),
-            (4, 2) => self.band::<S, 6, 2>(simd),
-            (4, _) => self.band::<S, 6, 1>(simd),
-            (_, 4) => self.band::<S, 4, 4>(simd),
-            (_, 3) => self.band::<S, 4, 3>(simd),
-            (_, 2) => self.band::<S, 4, 2>(simd),
-            (_, _) => self.band::<S, 4, 1>(simd),
+        // Tile heights of ukernel::gemm's register budget; the width adapts per block.
+        match S::F32_LANES {
+            16 => self.band::<S, 6>(simd),
+            8 => self.band::<S, 6>(simd),
+            4 => self.band::<S, 6>(simd),
+            _ => self.band::<S, 4>(simd),
         }
     }
 }
 
+/// Where the MR rows of one register tile come from and go to.
+struct TileRows<const MR: usize> {
+    /// Valid rows (the rest repeat the last one and are not stored).
+    rows: usize,
+    /// Pixel index of the row's image start, and the top-left input coordinate of its window.
+    img: [isize; MR],
+    iy0: [isize; MR],
+    ix0: [isize; MR],
+    /// Output and residual rows at channel 0.
+    y: [*mut f32; MR],
+    residual: [*const f32; MR],
+    /// Whole kernel rows are contiguous K segments for every row of the tile.
+    merge: bool,
+}
+
 impl Task<'_> {
     #[inline(always)]
-    fn band<S: Simd, const MR: usize, const NV: usize>(&self, simd: S) {
+    fn band<S: Simd, const MR: usize>(&self, simd: S) {
+        let job = self.job;
+        let packed = job.packed;
+        let p = &packed.params;
+        let iw = job.input.w as isize;
+        let (c_in, nr, kc) = (p.c_in, packed.nr, packed.kc);
+        let lanes = S::F32_LANES;
+        let pixels = job.out.n * job.out.h * job.out.w;
+        let (p0, p1) = (self.band * BAND, ((self.band + 1) * BAND).min(pixels));
+        let blocks = job.out.c.div_ceil(nr);
+        let b0 = self.group * packed.group_blocks;
+        let b1 = (b0 + packed.group_blocks).min(blocks);
+        let chunks = c_in.div_ceil(kc);
+        // A whole kernel row is one contiguous K segment when its pixels are adjacent in memory
+        // and the chunk spans every input channel.
+        let rows_contiguous = p.dilation_w == 1 && kc >= c_in && job.x_pitch == c_in && p.kw > 1;
+
+        for chunk in 0..chunks {
+            // Output coordinates walk pixel by pixel: one division per band, none per tile.
+            let mut cursor = PixelCursor::at(p0, job.out);
+            for t0 in (p0..p1).step_by(MR) {
+                let rows = MR.min(p1 - t0);
+                let mut tile = TileRows {
+                    rows,
+                    img: [0; MR],
+                    iy0: [0; MR],
+                    ix0: [0; MR],
+                    y: [core::ptr::null_mut(); MR],
+                    residual: [core::ptr::null(); MR],
+                    merge: false,
+                };
+                for r in 0..MR {
+                    // Rows past the band's end repeat its last pixel (computed, never stored).
+                    let pix = t0 + r.min(rows - 1);
+                    tile.img[r] = (cursor.n * job.input.h * job.input.w) as isize;
+                    tile.iy0[r] = (cursor.oy * p.stride_h) as isize - p.pad.top as isize;
+                    tile.ix0[r] = (cursor.ox * p.stride_w) as isize - p.pad.left as isize;
+                    // SAFETY: pix < pixels, so these are pixel starts inside the views.
+                    tile.y[r] = unsafe { job.y.add(pix * job.y_pitch) };
+                    if let Some((res, pitch)) = job.residual {
+                        // SAFETY: as for y; the residual has the output's shape.
+                        tile.residual[r] = unsafe { res.add(pix * pitch) };
+                    }
+                    if r + 1 < rows || rows == MR {
+                        cursor.advance(job.out);
+                    }
+                }
+                tile.merge =
+                    rows_contiguous && (0..MR).all(|r| tile.ix0[r] >= 0 && tile.ix0[r] + p.kw as isize <= iw);
+                for block in b0..b1 {
+                    let nv = (job.out.c - block * nr).div_ceil(lanes).min(nr / lanes);
+                    match (lanes, nv) {
+                        (8, 2) => self.tile::<S, MR, 2>(simd, &tile, block, chunk),
+                        (8, _) => self.tile::<S, MR, 1>(simd, &tile, block, chunk),
+                        (_, 4) => self.tile::<S, MR, 4>(simd, &tile, block, chunk),
+                        (_, 3) => self.tile::<S, MR, 3>(simd, &tile, block, chunk),
+                        (_, 2) => self.tile::<S, MR, 2>(simd, &tile, block, chunk),
+                        (_, _) => self.tile::<S, MR, 1>(simd, &tile, block, chunk),
+                    }
+                }
+            }
+        }
+    }
+
+    /// One MR x NV register tile: accumulate the chunk's K segments, then store.
+    #[inline(always)]
+    fn tile<S: Simd, const MR: usize, const NV: usize>(
+        &self,
+        simd: S,
+        tile: &TileRows<MR>,
+        block: usize,
+        chunk: usize,
+    ) {
         let job = self.job;
         let packed = job.packed;
         let p = &packed.params;
@@ -129,106 +189,102 @@ impl Task<'_> {
         let (c_in, nr, kc) = (p.c_in, packed.nr, packed.kc);
         let taps = p.kh * p.kw;
         let lanes = S::F32_LANES;
-        let plane = job.out.h * job.out.w;
-        let pixels = job.out.n * plane;
-        let (p0, p1) = (self.band * BAND, ((self.band + 1) * BAND).min(pixels));
-        let oc0 = self.block * nr;
-        let last_lanes = (job.out.c - oc0).min(NV * lanes) - (NV - 1) * lanes;
-        let chunks = c_in.div_ceil(kc);
+        let ic0 = chunk * kc;
+        let kcur = kc.min(c_in - ic0);
+        let oc0 = block * nr;
         let zeros = packed.zeros.as_ptr();
-        // A whole kernel row is one contiguous K segment when its pixels are adjacent in memory
-        // and the chunk spans every input channel.
-        let rows_contiguous = p.dilation_w == 1 && kc >= c_in && job.x_pitch == c_in && p.kw > 1;
+        // SAFETY: (block, chunk) panels tile the packed buffer exactly (see pack::gemm).
+        let wchunk = unsafe { packed.weights.as_ptr().add(block * taps * c_in * nr + taps * ic0 * nr) };
+        // SAFETY (the row pointers): a pointer into x is formed only for a pixel inside the
+        // image, at channel ic0, with kcur (or kw * c_in when merged) floats of that pixel row
+        // readable; otherwise it is the zero row, which is long enough for both.
+        let at = |r: usize, iy: isize, ix: isize| -> *const f32 {
+            if iy >= 0 && iy < ih && ix >= 0 && ix < iw {
+                let pixel = (tile.img[r] + iy * iw + ix) as usize;
+                unsafe { job.x.add(pixel * job.x_pitch + ic0) }
+            } else {
+                zeros
+            }
+        };
+        let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
+        for ky in 0..p.kh {
+            let dy = (ky * p.dilation_h) as isize;
+            if tile.merge {
+                let xr: [*const f32; MR] = core::array::from_fn(|r| at(r, tile.iy0[r] + dy, tile.ix0[r]));
+                // SAFETY: the row's kw pixels are inside the image and contiguous (checked by
+                // `merge`); the weights of taps ky*kw.. are kw*kcur rows of the panel.
+                unsafe {
+                    gemm_f32_accumulate::<S, MR, NV>(
+                        simd,
+                        &mut acc,
+                        &xr,
+                        wchunk.add(ky * p.kw * kcur * nr),
+                        nr,
+                        p.kw * kcur,
+                    )
+                };
+            } else {
+                for kx in 0..p.kw {
+                    let dx = (kx * p.dilation_w) as isize;
+                    let xr: [*const f32; MR] =
+                        core::array::from_fn(|r| at(r, tile.iy0[r] + dy, tile.ix0[r] + dx));
+                    // SAFETY: each row has kcur readable floats; the tap's panel rows exist.
+                    unsafe {
+                        gemm_f32_accumulate::<S, MR, NV>(
+                            simd,
+                            &mut acc,
+                            &xr,
+                            wchunk.add((ky * p.kw + kx) * kcur * nr),
+                            nr,
+                            kcur,
+                        )
+                    };
+                }
+            }
+        }
+        let chunks = c_in.div_ceil(kc);
+        let store = TileStore {
+            // SAFETY: oc0 < c_out, inside every output (and residual) pixel row.
+            y: core::array::from_fn(|r| unsafe { tile.y[r].add(oc0) }),
+            residual: job.residual.map(|_| core::array::from_fn(|r| unsafe { tile.residual[r].add(oc0) })),
+            // SAFETY: the bias is padded to whole blocks.
+            bias: unsafe { packed.bias.as_ptr().add(oc0) },
+            rows: tile.rows,
+            last_lanes: (job.out.c - oc0).min(NV * lanes) - (NV - 1) * lanes,
+            first: chunk == 0,
+            last: chunk + 1 == chunks,
+            activation: job.activation,
+        };
+        // SAFETY: the valid rows of y/residual hold (NV-1)*lanes + last_lanes channels from
+        // oc0 (the block's valid channels), and the padded bias has NV vectors.
+        unsafe { gemm_f32_store::<S, MR, NV>(simd, &acc, &store) };
+    }
+}
 
-        for chunk in 0..chunks {
-            let ic0 = chunk * kc;
-            let kcur = kc.min(c_in - ic0);
-            // SAFETY: (block, chunk) panels tile the packed buffer exactly (see pack::gemm).
-            let wchunk =
-                unsafe { packed.weights.as_ptr().add(self.block * taps * c_in * nr + taps * ic0 * nr) };
-            for t0 in (p0..p1).step_by(MR) {
-                let rows = MR.min(p1 - t0);
-                let mut img = [0isize; MR];
-                let mut iy0 = [0isize; MR];
-                let mut ix0 = [0isize; MR];
-                let mut y_rows = [core::ptr::null_mut(); MR];
-                let mut res_rows = [core::ptr::null(); MR];
-                for r in 0..MR {
-                    let pix = t0 + r.min(rows - 1);
-                    let (n, rem) = (pix / plane, pix % plane);
-                    let (oy, ox) = (rem / job.out.w, rem % job.out.w);
-                    img[r] = (n * job.input.h * job.input.w) as isize;
-                    iy0[r] = (oy * p.stride_h) as isize - p.pad.top as isize;
-                    ix0[r] = (ox * p.stride_w) as isize - p.pad.left as isize;
-                    // SAFETY: pix < pixels and oc0 < c_out, so these are inside the views.
-                    y_rows[r] = unsafe { job.y.add(pix * job.y_pitch + oc0) };
-                    if let Some((res, pitch)) = job.residual {
-                        // SAFETY: as for y; the residual has the output's shape.
-                        res_rows[r] = unsafe { res.add(pix * pitch + oc0) };
-                    }
-                }
-                // SAFETY (the row pointers below): a pointer into x is formed only for a pixel
-                // inside the image, at channel ic0, with kcur (or kw * c_in when merged) floats
-                // of that pixel row readable; otherwise it is the zero row, long enough for both.
-                let at = |r: usize, iy: isize, ix: isize| -> *const f32 {
-                    if iy >= 0 && iy < ih && ix >= 0 && ix < iw {
-                        let pixel = (img[r] + iy * iw + ix) as usize;
-                        unsafe { job.x.add(pixel * job.x_pitch + ic0) }
-                    } else {
-                        zeros
-                    }
-                };
-                let merge = rows_contiguous && (0..MR).all(|r| ix0[r] >= 0 && ix0[r] + p.kw as isize <= iw);
-                let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
-                for ky in 0..p.kh {
-                    let dy = (ky * p.dilation_h) as isize;
-                    if merge {
-                        let xr: [*const f32; MR] = core::array::from_fn(|r| at(r, iy0[r] + dy, ix0[r]));
-                        // SAFETY: the row's kw pixels are inside the image and contiguous (checked
-                        // by `merge`); the weights of taps ky*kw.. are kw*kcur rows of the panel.
-                        unsafe {
-                            gemm_f32_accumulate::<S, MR, NV>(
-                                simd,
-                                &mut acc,
-                                &xr,
-                                wchunk.add(ky * p.kw * kcur * nr),
-                                nr,
-                                p.kw * kcur,
-                            )
-                        };
-                    } else {
-                        for kx in 0..p.kw {
-                            let dx = (kx * p.dilation_w) as isize;
-                            let xr: [*const f32; MR] =
-                                core::array::from_fn(|r| at(r, iy0[r] + dy, ix0[r] + dx));
-                            // SAFETY: each row has kcur readable floats; the tap's panel rows exist.
-                            unsafe {
-                                gemm_f32_accumulate::<S, MR, NV>(
-                                    simd,
-                                    &mut acc,
-                                    &xr,
-                                    wchunk.add((ky * p.kw + kx) * kcur * nr),
-                                    nr,
-                                    kcur,
-                                )
-                            };
-                        }
-                    }
-                }
-                let store = TileStore {
-                    y: y_rows,
-                    residual: job.residual.map(|_| res_rows),
-                    // SAFETY: the bias is padded to whole blocks.
-                    bias: unsafe { packed.bias.as_ptr().add(oc0) },
-                    rows,
-                    last_lanes,
-                    first: chunk == 0,
-                    last: chunk + 1 == chunks,
-                    activation: job.activation,
-                };
-                // SAFETY: rows < MR rows of y/residual hold (NV-1)*lanes + last_lanes channels
-                // from oc0 (the block's valid channels), and the padded bias has NV vectors.
-                unsafe { gemm_f32_store::<S, MR, NV>(simd, &acc, &store) };
+/// The (image, row, column) of an output pixel, advanced without division.
+struct PixelCursor {
+    n: usize,
+    oy: usize,
+    ox: usize,
+}
+
+impl PixelCursor {
+    #[inline(always)]
+    fn at(pixel: usize, out: Shape) -> Self {
+        let plane = out.h * out.w;
+        let rem = pixel % plane;
+        PixelCursor { n: pixel / plane, oy: rem / out.w, ox: rem % out.w }
+    }
+
+    #[inline(always)]
+    fn advance(&mut self, out: Shape) {
+        self.ox += 1;
+        if self.ox == out.w {
+            self.ox = 0;
+            self.oy += 1;
+            if self.oy == out.h {
+                self.oy = 0;
+                self.n += 1;
             }
         }
     }

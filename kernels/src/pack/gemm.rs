@@ -14,6 +14,10 @@ use crate::ukernel::gemm::max_nv;
 /// Floats of one (block, chunk) weight panel we aim to keep in L2 (256 KiB of a 512 KiB+ L2).
 const PANEL_BUDGET: usize = 64 * 1024;
 
+/// Floats of the panels one tile sweeps across several blocks: they should stay in L1 (24 KiB
+/// of 32+ KiB), so only short-K layers (1x1 with few input channels) group blocks.
+const GROUP_BUDGET: usize = 6 * 1024;
+
 /// Weights of a dense (groups = 1) convolution, packed for the GEMM micro-kernel of one ISA.
 #[derive(Clone, Debug)]
 pub struct PackedGemmWeights {
@@ -23,6 +27,8 @@ pub struct PackedGemmWeights {
     pub(crate) nr: usize,
     /// Input channels per K chunk.
     pub(crate) kc: usize,
+    /// Output-channel blocks one task computes per tile (their panels share the L2 budget).
+    pub(crate) group_blocks: usize,
     pub(crate) weights: AVec<f32>,
     /// Bias padded to whole blocks (zeros when there is none).
     pub(crate) bias: AVec<f32>,
@@ -65,7 +71,10 @@ impl PackedGemmWeights {
         let nr = max_nv(lanes) * lanes;
         let taps = params.kh * params.kw;
         let (c_in, c_out) = (params.c_in, params.c_out);
-        let kc = (PANEL_BUDGET / (taps * nr)).clamp(1, c_in);
+        // Even chunks no larger than the budget allows, then as many blocks as fit beside them.
+        let chunks = c_in.div_ceil((PANEL_BUDGET / (taps * nr)).clamp(1, c_in));
+        let kc = c_in.div_ceil(chunks);
+        let group_blocks = (GROUP_BUDGET / (taps * kc * nr)).max(1);
         let blocks = c_out.div_ceil(nr);
         let len = crate::error::checked_product("packed conv weights", &[blocks, nr, taps, c_in])?;
         let mut packed = avec![0.0f32; len];
@@ -94,6 +103,7 @@ impl PackedGemmWeights {
             isa,
             nr,
             kc,
+            group_blocks,
             weights: packed,
             bias: padded_bias,
             zeros: avec![0.0f32; kc.max(params.kw * c_in)],

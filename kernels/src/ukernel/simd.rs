@@ -25,6 +25,21 @@ pub(crate) unsafe fn store<S: Simd>(p: *mut f32, v: S::f32s) {
     unsafe { core::ptr::write_unaligned(p as *mut S::f32s, v) }
 }
 
+/// pulp 0.22.3's `V3_512b` (16 lanes as pairs of AVX2 registers: the `Isa::Avx2As512` test
+/// target) places the upper half of masked loads and stores 16 lanes past the pointer instead
+/// of 8; partial vectors go through a stack copy there. Constant-folded for every other token.
+#[inline(always)]
+fn masked_ops_unreliable<S: Simd>() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        core::any::TypeId::of::<S>() == core::any::TypeId::of::<pulp::x86::V3_512b>()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Loads the first `n` lanes (`n <= S::F32_LANES`) from `p`, zeros elsewhere.
 ///
 /// # Safety
@@ -34,6 +49,13 @@ pub(crate) unsafe fn load_first<S: Simd>(simd: S, p: *const f32, n: usize) -> S:
     if n == S::F32_LANES {
         // SAFETY: n lanes are readable and n is a full vector.
         unsafe { load::<S>(p) }
+    } else if masked_ops_unreliable::<S>() {
+        let mut buf = [0.0f32; 16];
+        // SAFETY: n < lanes = 16 floats are readable at p; buf holds a whole vector.
+        unsafe {
+            core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n);
+            load::<S>(buf.as_ptr())
+        }
     } else {
         // SAFETY: the mask covers exactly the n readable lanes.
         unsafe { simd.mask_load_ptr_f32s(simd.mask_between_m32s(0, n as u32), p) }
@@ -49,6 +71,13 @@ pub(crate) unsafe fn store_first<S: Simd>(simd: S, p: *mut f32, n: usize, v: S::
     if n == S::F32_LANES {
         // SAFETY: n lanes are writable and n is a full vector.
         unsafe { store::<S>(p, v) }
+    } else if masked_ops_unreliable::<S>() {
+        let mut buf = [0.0f32; 16];
+        // SAFETY: buf holds a whole vector (16 lanes); n < 16 floats are writable at p.
+        unsafe {
+            store::<S>(buf.as_mut_ptr(), v);
+            core::ptr::copy_nonoverlapping(buf.as_ptr(), p, n);
+        }
     } else {
         // SAFETY: the mask covers exactly the n writable lanes.
         unsafe { simd.mask_store_ptr_f32s(simd.mask_between_m32s(0, n as u32), p, v) }

@@ -14,7 +14,8 @@ use lineage_bench::timing::{measure, Budget};
 use lineage_bench::{isa_list, peak_gflops, ConvCase, ALGORITHMS, LAYERS};
 
 const USAGE: &str = "usage: kernels-report [--isa LIST] [--filter SUBSTR] [--threads N] [--json FILE]
-  --isa LIST       comma-separated ISAs to measure (default: every available one but scalar)
+  --isa LIST       comma-separated ISAs to measure (default: every available one but scalar;
+                   avx2-as-512, the 16-lane layout on AVX2, only when asked)
   --filter SUBSTR  only the layers whose name contains SUBSTR
   --threads N      rayon threads for the convolutions (default 1); percent of peak is then
                    relative to N x the single-thread peak
@@ -71,7 +72,7 @@ fn run(opts: &Options) -> Result<Vec<Record>, String> {
             clock.name()
         );
         println!(
-            "{:<28} {:<6} {:<11} {:>7} {:>9} {:>5} {:>8} {:>7}",
+            "{:<28} {:<11} {:<11} {:>7} {:>9} {:>5} {:>8} {:>7}",
             "layer", "isa", "algorithm", "GFLOP", "ms", "runs", "GFLOP/s", "% peak"
         );
         for layer in &layers {
@@ -84,7 +85,7 @@ fn run(opts: &Options) -> Result<Vec<Record>, String> {
                 let gflops = m.gflops(case.flops());
                 let percent = 100.0 * gflops / reference;
                 println!(
-                    "{:<28} {:<6} {:<11} {:>7.3} {:>9.3} {:>5} {:>8.1} {:>6.1}%",
+                    "{:<28} {:<11} {:<11} {:>7.3} {:>9.3} {:>5} {:>8.1} {:>6.1}%",
                     layer.name,
                     isa.name(),
                     algorithm.name(),
