@@ -109,8 +109,7 @@ impl Isa {
     }
 
     /// Runs `op` with the pulp SIMD token of this ISA, so its body is compiled with the ISA's
-    /// target features. Parallel kernels call this once per task (on the worker thread) rather
-    /// than nesting `simd.vectorize`, which would lose the token of [`Isa::Avx2As512`].
+    /// target features.
     pub fn dispatch<Op: pulp::WithSimd>(self, op: Op) -> Result<Op::Output> {
         use pulp::Simd;
         match self {
@@ -159,4 +158,19 @@ fn env_cap() -> Option<Isa> {
             }
         }
     })
+}
+
+/// Runs `op` with `simd`'s target features enabled, e.g. on a rayon worker thread inside a
+/// kernel. Use this instead of `simd.vectorize(op)`: pulp's `V3_512b` (the token of
+/// [`Isa::Avx2As512`]) would hand the op the 8-lane V3 token.
+#[inline(always)]
+pub(crate) fn vectorize<S: pulp::Simd, Op: pulp::WithSimd>(simd: S, op: Op) -> Op::Output {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let emulated = std::any::TypeId::of::<S>() == std::any::TypeId::of::<pulp::x86::V3_512b>();
+        if let (true, Some(v3)) = (emulated, pulp::x86::V3::try_new()) {
+            return v3.vectorize(|| op.with_simd(simd));
+        }
+    }
+    simd.vectorize(op)
 }

@@ -85,7 +85,7 @@ fn check_each_isa<F>(
 where
     F: Fn(Isa, &mut TensorViewMut<'_>) -> lineage_kernels::Result<()>,
 {
-    for isa in Isa::available() {
+    for isa in Isa::test_targets() {
         let mut y = Strided::nan(out, out_margin);
         op(isa, &mut y.view_mut()).map_err(|e| TestCaseError::fail(format!("{isa:?}: {e}")))?;
         check_close(&y.dense(), want, atol, rtol)
@@ -271,7 +271,7 @@ proptest! {
         let x = uniform_values(seed ^ 2, n * inf);
         let wide = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<_>>();
         let want = reference::fully_connected(inf, outf, &wide(&w), b.as_deref().map(wide).as_deref(), act, &wide(&x)).unwrap();
-        for isa in Isa::available() {
+        for isa in Isa::test_targets() {
             let fc = FullyConnected::new(isa, inf, outf, &w, b.as_deref()).unwrap();
             let mut y = vec![f32::NAN; n * outf];
             fc.run(&x, &mut y, act).unwrap();
@@ -304,7 +304,7 @@ fn pool_each_isa(
 ) -> Vec<(Isa, Vec<f32>)> {
     let (oh, ow) = p.output_hw(input.h, input.w).unwrap();
     let out = Shape::new(input.n, oh, ow, input.c);
-    Isa::available()
+    Isa::test_targets()
         .into_iter()
         .map(|isa| {
             let mut y = vec![f32::NAN; out.elements().unwrap()];
@@ -389,7 +389,7 @@ fn one_pixel_images() {
     for (isa, y) in pool_each_isa(ops::avg_pool2d_with, &p, &x, input) {
         assert_eq!(y, [-0.125, 0.5, 1.75], "{isa:?}");
     }
-    for isa in Isa::available() {
+    for isa in Isa::test_targets() {
         let mut y = [0.0f32; 3];
         ops::global_avg_pool_with(isa, &dense(&x, input), &mut TensorViewMut::new(&mut y, input).unwrap())
             .unwrap();
@@ -425,7 +425,7 @@ fn nan_propagates_through_max_pool_and_activations() {
     a[0] = f32::NAN;
     a[13] = f32::NAN;
     a[26] = f32::NAN;
-    for isa in Isa::available() {
+    for isa in Isa::test_targets() {
         for act in [Activation::Relu, Activation::Relu6] {
             let mut y = vec![0.0f32; 27];
             ops::activation_with(
@@ -541,7 +541,7 @@ fn flatten_orders_like_pytorch() {
 
 #[test]
 fn fully_connected_shapes_are_checked() {
-    for isa in Isa::available() {
+    for isa in Isa::test_targets() {
         assert!(FullyConnected::new(isa, 3, 2, &[0.0; 5], None).is_err(), "5 weights for 3->2");
         assert!(
             FullyConnected::new(isa, 3, 2, &[0.0; 6], Some(&[0.0; 3])).is_err(),

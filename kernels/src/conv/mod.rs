@@ -30,6 +30,9 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    /// Every algorithm, for tests and reports that try each.
+    pub const ALL: [Algorithm; 3] = [Algorithm::Direct, Algorithm::Pointwise, Algorithm::Factorized];
+
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::Direct => "direct",

@@ -8,8 +8,8 @@ use crate::epilogue::Activation;
 use crate::error::{KernelError, Result};
 use crate::isa::Isa;
 use crate::ops::pixelwise::{self, ChannelMap};
-use crate::ops::simd::activate;
 use crate::tensor::{TensorView, TensorViewMut};
+use crate::ukernel::simd::activate;
 use crate::ukernel::simd::load_first;
 
 /// Inference-time batch norm of `scale.len()` channels: `y = x * scale + shift`.

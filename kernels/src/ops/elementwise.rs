@@ -6,8 +6,8 @@ use crate::epilogue::Activation;
 use crate::error::Result;
 use crate::isa::Isa;
 use crate::ops::pixelwise::{self, ChannelMap};
-use crate::ops::simd::activate;
 use crate::tensor::{TensorView, TensorViewMut};
+use crate::ukernel::simd::activate;
 
 struct Activate(Activation);
 

@@ -19,8 +19,8 @@ use rayon::prelude::*;
 use crate::epilogue::Activation;
 use crate::error::{checked_product, KernelError, Result};
 use crate::isa::Isa;
-use crate::ops::simd::activate;
 use crate::params::MAX_DIM;
+use crate::ukernel::simd::activate;
 use crate::ukernel::simd::{load, store_first};
 
 /// Vectors of outputs per block.
@@ -155,7 +155,7 @@ impl WithSimd for RunAll<'_> {
         let job = self.job;
         let blocks = job.fc.out_features.div_ceil(job.fc.nr);
         (0..blocks).into_par_iter().for_each(|block| {
-            simd.vectorize(Task { job, block });
+            crate::isa::vectorize(simd, Task { job, block });
         });
     }
 }

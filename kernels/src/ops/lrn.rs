@@ -10,7 +10,7 @@ use crate::isa::Isa;
 use crate::ops::pixelwise::{check_shape, CHANNEL_CHUNK};
 use crate::params::MAX_DIM;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
-use crate::ukernel::simd::{load_first, store, store_first};
+use crate::ukernel::simd::{load_first, load_lanes, store, store_first};
 
 /// `torch.nn.LocalResponseNorm(size, alpha, beta, k)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -91,7 +91,7 @@ impl WithSimd for RunAll<'_> {
         let rows = job.shape.n * job.shape.h;
         let chunks = job.shape.c.div_ceil(CHANNEL_CHUNK);
         (0..rows * chunks).into_par_iter().for_each(|t| {
-            simd.vectorize(Task { job, row: t / chunks, chunk: t % chunks });
+            crate::isa::vectorize(simd, Task { job, row: t / chunks, chunk: t % chunks });
         });
     }
 }
@@ -128,10 +128,10 @@ impl WithSimd for Task<'_> {
                     let first = (-src).max(0);
                     let end = (c_all - src).min(len as isize);
                     if first < end {
-                        let mask = simd.mask_between_m32s(first as u32, end as u32);
                         // SAFETY: only the lanes of channels inside the pixel are read; the
                         // pointer itself is formed with wrapping arithmetic.
-                        let v = unsafe { simd.mask_load_ptr_f32s(mask, x.wrapping_offset(src)) };
+                        let v =
+                            unsafe { load_lanes(simd, x.wrapping_offset(src), first as usize, end as usize) };
                         sum = simd.mul_add_f32s(v, v, sum);
                     }
                 }

@@ -40,7 +40,6 @@ mod lrn;
 mod pixelwise;
 mod pool;
 mod pool_kernel;
-mod simd;
 mod softmax;
 
 pub use batch_norm::{batch_norm, batch_norm_with, BatchNorm};

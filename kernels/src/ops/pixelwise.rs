@@ -87,7 +87,7 @@ impl<M: ChannelMap> WithSimd for RunAll<'_, M> {
         let rows = job.shape.n * job.shape.h;
         let chunks = job.shape.c.div_ceil(CHANNEL_CHUNK);
         (0..rows * chunks).into_par_iter().for_each(|t| {
-            simd.vectorize(Task { job, map, row: t / chunks, chunk: t % chunks });
+            crate::isa::vectorize(simd, Task { job, map, row: t / chunks, chunk: t % chunks });
         });
     }
 }

@@ -12,8 +12,8 @@ use rayon::prelude::*;
 use crate::error::Result;
 use crate::isa::Isa;
 use crate::ops::pixelwise::CHANNEL_CHUNK;
-use crate::ops::simd::max_keep_nan;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
+use crate::ukernel::simd::max_keep_nan;
 use crate::ukernel::simd::{load_first, store_first};
 
 /// How one axis maps output indices to input windows.
@@ -112,7 +112,7 @@ impl<const MAX: bool> WithSimd for RunAll<'_, MAX> {
         let rows = job.out.n * job.out.h;
         let chunks = job.out.c.div_ceil(CHANNEL_CHUNK);
         (0..rows * chunks).into_par_iter().for_each(|t| {
-            simd.vectorize(Task::<MAX> { job, row: t / chunks, chunk: t % chunks });
+            crate::isa::vectorize(simd, Task::<MAX> { job, row: t / chunks, chunk: t % chunks });
         });
     }
 }

@@ -1,5 +1,7 @@
 //! Small pulp helpers shared by the micro-kernels: unaligned vector loads and stores, masked
-//! tails, and the vectorized activation.
+//! tails, and the NaN-preserving activation and maximum. `Simd::max_f32s` cannot be used for
+//! those: pulp's scalar token computes `f32::max`, which drops NaN, while x86 `maxps` keeps
+//! whichever operand comes second; comparisons and selects behave the same everywhere.
 
 use pulp::Simd;
 
@@ -49,16 +51,29 @@ pub(crate) unsafe fn load_first<S: Simd>(simd: S, p: *const f32, n: usize) -> S:
     if n == S::F32_LANES {
         // SAFETY: n lanes are readable and n is a full vector.
         unsafe { load::<S>(p) }
-    } else if masked_ops_unreliable::<S>() {
+    } else {
+        // SAFETY: lanes 0..n are readable.
+        unsafe { load_lanes(simd, p, 0, n) }
+    }
+}
+
+/// Loads lanes `first..end` (`first < end <= S::F32_LANES`) of the vector at `p`, zeros
+/// elsewhere; `p` itself need not be readable outside those lanes.
+///
+/// # Safety
+/// `p + first..p + end` must be readable.
+#[inline(always)]
+pub(crate) unsafe fn load_lanes<S: Simd>(simd: S, p: *const f32, first: usize, end: usize) -> S::f32s {
+    if masked_ops_unreliable::<S>() {
         let mut buf = [0.0f32; 16];
-        // SAFETY: n < lanes = 16 floats are readable at p; buf holds a whole vector.
+        // SAFETY: the caller guarantees the lanes are readable; buf holds a whole vector.
         unsafe {
-            core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n);
+            core::ptr::copy_nonoverlapping(p.wrapping_add(first), buf.as_mut_ptr().add(first), end - first);
             load::<S>(buf.as_ptr())
         }
     } else {
-        // SAFETY: the mask covers exactly the n readable lanes.
-        unsafe { simd.mask_load_ptr_f32s(simd.mask_between_m32s(0, n as u32), p) }
+        // SAFETY: the mask covers exactly the readable lanes.
+        unsafe { simd.mask_load_ptr_f32s(simd.mask_between_m32s(first as u32, end as u32), p) }
     }
 }
 
@@ -84,13 +99,25 @@ pub(crate) unsafe fn store_first<S: Simd>(simd: S, p: *mut f32, n: usize, v: S::
     }
 }
 
-/// The activation on a vector. `max(0, v)` with the zero first returns `v` when `v` is NaN on
-/// x86 (the second operand wins), so NaN propagates as in the scalar form.
+/// The activation on a vector, NaN in NaN out (as `Activation::apply` and PyTorch's ReLU).
 #[inline(always)]
 pub(crate) fn activate<S: Simd>(simd: S, act: Activation, v: S::f32s) -> S::f32s {
+    let zero = simd.splat_f32s(0.0);
     match act {
         Activation::None => v,
-        Activation::Relu => simd.max_f32s(simd.splat_f32s(0.0), v),
-        Activation::Relu6 => simd.min_f32s(simd.splat_f32s(6.0), simd.max_f32s(simd.splat_f32s(0.0), v)),
+        Activation::Relu => simd.select_f32s(simd.less_than_f32s(v, zero), zero, v),
+        Activation::Relu6 => {
+            let six = simd.splat_f32s(6.0);
+            let low = simd.select_f32s(simd.less_than_f32s(v, zero), zero, v);
+            simd.select_f32s(simd.greater_than_f32s(low, six), six, low)
+        }
     }
+}
+
+/// The running maximum of max pooling: takes `v` when it is larger or NaN, and keeps a NaN
+/// accumulator (nothing compares greater than it), so any NaN in the window wins.
+#[inline(always)]
+pub(crate) fn max_keep_nan<S: Simd>(simd: S, acc: S::f32s, v: S::f32s) -> S::f32s {
+    let take = simd.or_m32s(simd.greater_than_f32s(v, acc), simd.not_m32s(simd.equal_f32s(v, v)));
+    simd.select_f32s(take, v, acc)
 }
