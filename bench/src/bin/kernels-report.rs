@@ -1,0 +1,140 @@
+//! `kernels-report`: GFLOP/s of every layer of the table on every ISA and algorithm that supports
+//! it, as a percent of the peak-FMA probe measured in the same run.
+//!
+//! ```text
+//! cargo run --release -p lineage-bench --bin kernels-report -- [--isa avx2,scalar]
+//!     [--filter SUBSTR] [--threads N] [--json FILE]
+//! ```
+
+use std::process::ExitCode;
+
+use lineage_bench::clock::Clock;
+use lineage_bench::json::{to_json, Record};
+use lineage_bench::timing::{measure, Budget};
+use lineage_bench::{isa_list, peak_gflops, ConvCase, ALGORITHMS, LAYERS};
+
+const USAGE: &str = "usage: kernels-report [--isa LIST] [--filter SUBSTR] [--threads N] [--json FILE]
+  --isa LIST       comma-separated ISAs to measure (default: every available one but scalar;
+                   avx2-as-512, the 16-lane layout on AVX2, only when asked)
+  --filter SUBSTR  only the layers whose name contains SUBSTR
+  --threads N      rayon threads for the convolutions (default 1); percent of peak is then
+                   relative to N x the single-thread peak
+  --json FILE      also write one record per layer x ISA x algorithm to FILE";
+
+struct Options {
+    isas: Option<String>,
+    filter: Option<String>,
+    threads: usize,
+    json: Option<String>,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut opts = Options { isas: None, filter: None, threads: 1, json: None };
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--isa" => opts.isas = Some(value("--isa")?),
+            "--filter" => opts.filter = Some(value("--filter")?),
+            "--json" => opts.json = Some(value("--json")?),
+            "--threads" => {
+                let v = value("--threads")?;
+                opts.threads = match v.parse() {
+                    Ok(n) if n >= 1 => n,
+                    _ => return Err(format!("--threads {v:?}: expected a positive integer")),
+                };
+            }
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Some(opts))
+}
+
+fn run(opts: &Options) -> Result<Vec<Record>, String> {
+    let isas = isa_list(opts.isas.as_deref()).map_err(|e| e.to_string())?;
+    let layers: Vec<_> =
+        LAYERS.iter().filter(|l| opts.filter.as_deref().is_none_or(|f| l.name.contains(f))).collect();
+    if layers.is_empty() {
+        return Err(format!("--filter {:?} matches no layer", opts.filter.as_deref().unwrap_or("")));
+    }
+    // One thread does all the work of a single-threaded run, so its CPU time excludes the slices
+    // other processes take on a shared machine; with more threads only wall time adds up.
+    let clock = if opts.threads == 1 { Clock::single_thread() } else { Clock::Wall };
+    let mut records = Vec::new();
+    for &isa in &isas {
+        let peak = peak_gflops(isa).map_err(|e| e.to_string())?;
+        let reference = peak * opts.threads as f64;
+        println!(
+            "\n{}: peak-FMA probe {peak:.1} GFLOP/s (1 thread); convolutions on {} thread(s), \
+             median {}",
+            isa.name(),
+            opts.threads,
+            clock.name()
+        );
+        println!(
+            "{:<28} {:<11} {:<11} {:>7} {:>9} {:>5} {:>8} {:>7}",
+            "layer", "isa", "algorithm", "GFLOP", "ms", "runs", "GFLOP/s", "% peak"
+        );
+        for layer in &layers {
+            for &algorithm in ALGORITHMS.iter().filter(|a| a.supports(&layer.params).is_ok()) {
+                let fail = |e: lineage_kernels::KernelError| {
+                    format!("{} {} {}: {e}", layer.name, isa.name(), algorithm.name())
+                };
+                let mut case = ConvCase::new(layer, isa, algorithm).map_err(fail)?;
+                let m = measure(clock, Budget::default(), || case.run()).map_err(fail)?;
+                let gflops = m.gflops(case.flops());
+                let percent = 100.0 * gflops / reference;
+                println!(
+                    "{:<28} {:<11} {:<11} {:>7.3} {:>9.3} {:>5} {:>8.1} {:>6.1}%",
+                    layer.name,
+                    isa.name(),
+                    algorithm.name(),
+                    case.flops() as f64 / 1e9,
+                    m.median.as_secs_f64() * 1e3,
+                    m.runs,
+                    gflops,
+                    percent
+                );
+                records.push(Record {
+                    layer: layer.name.to_string(),
+                    isa: isa.name().to_string(),
+                    algorithm: algorithm.name().to_string(),
+                    gflops,
+                    peak_gflops: peak,
+                    percent_of_peak: percent,
+                });
+            }
+        }
+    }
+    Ok(records)
+}
+
+fn main() -> ExitCode {
+    let opts = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(opts)) => opts,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("kernels-report: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(|e| format!("cannot start {} threads: {e}", opts.threads))
+        .and_then(|pool| pool.install(|| run(&opts)))
+        .and_then(|records| match &opts.json {
+            Some(path) => std::fs::write(path, to_json(&records)).map_err(|e| format!("--json {path}: {e}")),
+            None => Ok(()),
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kernels-report: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The report's JSON records, written by hand (a flat array of flat objects needs no library).
+
+use std::fmt::Write;
+
+/// One measured layer x ISA x algorithm.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    pub layer: String,
+    pub isa: String,
+    pub algorithm: String,
+    pub gflops: f64,
+    pub peak_gflops: f64,
+    pub percent_of_peak: f64,
+}
+
+/// The records as a JSON array, one object per line.
+pub fn to_json(records: &[Record]) -> String {
+    let mut out = String::from("[\n");
+    for (i, r) in records.iter().enumerate() {
+        let sep = if i + 1 < records.len() { "," } else { "" };
+        // Writing into a String cannot fail.
+        let _ = writeln!(
+            out,
+            "  {{\"layer\": {}, \"isa\": {}, \"algorithm\": {}, \"gflops\": {}, \"peak_gflops\": {}, \"percent_of_peak\": {}}}{sep}",
+            string(&r.layer),
+            string(&r.isa),
+            string(&r.algorithm),
+            number(r.gflops),
+            number(r.peak_gflops),
+            number(r.percent_of_peak),
+        );
+    }
+    out.push(']');
+    out.push('\n');
+    out
+}
+
+/// A JSON string literal: quotes, backslashes and control characters escaped.
+fn string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A JSON number; NaN and infinities, which JSON cannot hold, become `null`.
+fn number(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.3}")
+    } else {
+        "null".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_serialize_exactly() {
+        let r = Record {
+            layer: "resnet50/3x3/64@56".into(),
+            isa: "avx2".into(),
+            algorithm: "direct".into(),
+            gflops: 81.25,
+            peak_gflops: 100.0,
+            percent_of_peak: 81.25,
+        };
+        let bad = Record { layer: "a\"b\\c\u{1}".into(), gflops: f64::NAN, ..r.clone() };
+        assert_eq!(
+            to_json(&[r, bad]),
+            "[\n  {\"layer\": \"resnet50/3x3/64@56\", \"isa\": \"avx2\", \"algorithm\": \"direct\", \"gflops\": 81.250, \"peak_gflops\": 100.000, \"percent_of_peak\": 81.250},\n  {\"layer\": \"a\\\"b\\\\c\\u0001\", \"isa\": \"avx2\", \"algorithm\": \"direct\", \"gflops\": null, \"peak_gflops\": 100.000, \"percent_of_peak\": 81.250}\n]\n"
+        );
+        assert_eq!(to_json(&[]), "[\n]\n");
+    }
+}

@@ -1,0 +1,88 @@
+//! The convolution layers the kernels are measured on: real shapes from the classic nets,
+//! NHWC batch 1. Later algorithms (depthwise, grouped, Winograd) append their layers here.
+
+use lineage_kernels::{Conv2dParams, Padding, Shape};
+
+/// One convolution of a real net: its parameters and the input it runs on.
+#[derive(Clone, Copy, Debug)]
+pub struct Layer {
+    /// `net/kernel/channels@size`, e.g. `resnet50/3x3/64@56`.
+    pub name: &'static str,
+    pub params: Conv2dParams,
+    pub input: Shape,
+}
+
+/// A dense `kh x kw` convolution with stride `stride`, on a square `hw x hw` input.
+const fn conv(
+    name: &'static str,
+    (c_in, c_out): (usize, usize),
+    (kh, kw): (usize, usize),
+    stride: usize,
+    pad: Padding,
+    hw: usize,
+) -> Layer {
+    let params = Conv2dParams {
+        c_in,
+        c_out,
+        kh,
+        kw,
+        stride_h: stride,
+        stride_w: stride,
+        pad,
+        dilation_h: 1,
+        dilation_w: 1,
+        groups: 1,
+    };
+    Layer { name, params, input: Shape::new(1, hw, hw, c_in) }
+}
+
+const SAME3: Padding = Padding::uniform(1);
+const NONE: Padding = Padding::uniform(0);
+
+/// Every layer of the report and the benches, in report order.
+pub const LAYERS: &[Layer] = &[
+    // ResNet-50 3x3 stride 1 (the second conv of each bottleneck).
+    conv("resnet50/3x3/64@56", (64, 64), (3, 3), 1, SAME3, 56),
+    conv("resnet50/3x3/128@28", (128, 128), (3, 3), 1, SAME3, 28),
+    conv("resnet50/3x3/256@14", (256, 256), (3, 3), 1, SAME3, 14),
+    conv("resnet50/3x3/512@7", (512, 512), (3, 3), 1, SAME3, 7),
+    // ResNet-50 1x1 reductions and expansions.
+    conv("resnet50/1x1/256-64@56", (256, 64), (1, 1), 1, NONE, 56),
+    conv("resnet50/1x1/64-256@56", (64, 256), (1, 1), 1, NONE, 56),
+    conv("resnet50/1x1/1024-256@14", (1024, 256), (1, 1), 1, NONE, 14),
+    conv("resnet50/1x1/2048-512@7", (2048, 512), (1, 1), 1, NONE, 7),
+    // VGG16 3x3: the largest (conv1_2, 3.7 GFLOP) and a middle one (conv3_x).
+    conv("vgg16/3x3/64@224", (64, 64), (3, 3), 1, SAME3, 224),
+    conv("vgg16/3x3/256@56", (256, 256), (3, 3), 1, SAME3, 56),
+    // Inception v3 factorized convolutions.
+    conv("inception3/1x7/192@17", (192, 192), (1, 7), 1, Padding::symmetric(0, 3), 17),
+    conv("inception3/7x1/192@17", (192, 192), (7, 1), 1, Padding::symmetric(3, 0), 17),
+    conv("inception3/1x3/384@8", (384, 384), (1, 3), 1, Padding::symmetric(0, 1), 8),
+    conv("inception3/3x1/384@8", (384, 384), (3, 1), 1, Padding::symmetric(1, 0), 8),
+    // AlexNet conv1: large kernel, stride 4, only 3 input channels.
+    conv("alexnet/11x11s4/3-96@224", (3, 96), (11, 11), 4, Padding::uniform(2), 224),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_layer_is_a_valid_convolution_with_a_unique_name() {
+        for (i, layer) in LAYERS.iter().enumerate() {
+            layer.params.output_shape(layer.input).unwrap_or_else(|e| panic!("{}: {e}", layer.name));
+            assert!(LAYERS[..i].iter().all(|l| l.name != layer.name), "duplicate {}", layer.name);
+        }
+    }
+
+    #[test]
+    fn flop_counts_match_the_published_shapes() {
+        // VGG16 conv1_2: 224*224 pixels * 64 * 64 * 9 MACs = 1.85 GMAC.
+        let vgg = LAYERS.iter().find(|l| l.name == "vgg16/3x3/64@224").unwrap();
+        assert_eq!(vgg.params.macs(vgg.input).unwrap(), 224 * 224 * 64 * 64 * 9);
+        // AlexNet conv1: 55x55 output, 96 * 3 * 11 * 11 MACs per pixel (105 MMAC).
+        let alex = LAYERS.iter().find(|l| l.name.starts_with("alexnet")).unwrap();
+        assert_eq!(alex.params.output_shape(alex.input).unwrap(), Shape::new(1, 55, 55, 96));
+        assert_eq!(alex.params.macs(alex.input).unwrap(), 55 * 55 * 96 * 3 * 121);
+    }
+}
