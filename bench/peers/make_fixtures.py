@@ -3,8 +3,8 @@
 
 Run inside the venv made by bench/peers/setup_venv.sh:
 
-    /work/venv/bin/python bench/peers/make_fixtures.py                # blocks -> nets/tests/fixtures
-    /work/venv/bin/python bench/peers/make_fixtures.py --only lrn_5   # one fixture
+    /work/venv/bin/python bench/peers/make_fixtures.py           # -> nets/tests/fixtures
+    /work/venv/bin/python bench/peers/make_fixtures.py --only lrn_5
     /work/venv/bin/python bench/peers/make_fixtures.py --parity-dir /work/parity --nets resnet50
     /work/venv/bin/python bench/peers/make_fixtures.py --list
 
@@ -30,7 +30,8 @@ Tensors:
 `__metadata__` (all values are strings, as safetensors requires):
   * `block`:  the fixture name (e.g. "resnet_bottleneck_downsample"; for networks the net name).
   * `config`: a JSON object with
-      - `module`: the Python class that produced the output (e.g. "torchvision.models.resnet.Bottleneck"),
+      - `module`: the Python class that produced the output
+        (e.g. "torchvision.models.resnet.Bottleneck"),
       - `args`: the constructor arguments (JSON; nested modules such as a Bottleneck's
         `downsample` are described in words, their tensors are in the file),
       - `input_shape`, `output_shape`: lists,
@@ -119,6 +120,27 @@ def calibrate_bn(module: nn.Module, make_batch: Callable[[], torch.Tensor], batc
             bn.running_var.mul_(torch.empty_like(bn.running_var).uniform_(lo, hi, generator=gen))
 
 
+def unit_variance_init(module: nn.Module, make_batch: Callable[[], torch.Tensor]) -> None:
+    """Scale each Conv2d/Linear (in forward order) so its output has std 1 on random input.
+
+    For nets without batch norm (AlexNet, VGG): with the library init the signal shrinks layer
+    by layer and the logits end up dominated by the last bias, barely depending on the input.
+    """
+    layers = []
+    module.apply(lambda m: layers.append(m) if isinstance(m, (nn.Conv2d, nn.Linear)) else None)
+    x = make_batch()
+    module.eval()   # no dropout while measuring
+    with torch.no_grad():
+        for layer in layers:
+            stds = []
+            handle = layer.register_forward_hook(lambda m, i, o: stds.append(o.std().item()))
+            module(x)
+            handle.remove()
+            layer.weight.div_(stds[0])
+            if layer.bias is not None:
+                layer.bias.div_(stds[0])
+
+
 def shrink_channels(module: nn.Module, divisor: int) -> None:
     """Divide every Conv2d/BatchNorm2d channel count by `divisor`, keeping names and classes.
 
@@ -202,7 +224,8 @@ def fixtures() -> list[Fixture]:
         {"inplanes": 16, "planes": 8, "stride": 2, "groups": 1, "base_width": 64, "dilation": 1,
          "downsample": "Sequential(Conv2d(16, 32, 1, stride=2, bias=False), BatchNorm2d(32))"},
         (16, 12, 12), relu_input=True,
-        notes="torchvision v1.5: the stride is on conv2 (3x3); residual added before the final ReLU"))
+        notes="torchvision v1.5: the stride is on conv2 (3x3); residual added before the last "
+              "ReLU"))
     fx.append(Fixture(
         "resnet_basicblock",
         lambda: resnet.BasicBlock(16, 16, stride=1),
@@ -539,6 +562,8 @@ def write_net(name: str, out_dir: Path, seed: int) -> Path:
     torch.manual_seed(seed)
     model, size, path_name = build_net(name)
     randomize(model, gen, bias_scale=0.02)
+    if not any(isinstance(m, BN_TYPES) for m in model.modules()):
+        unit_variance_init(model, lambda: torch.randn((2, 3, size, size), generator=gen))
     calibrate_bn(model, lambda: torch.randn((4, 3, size, size), generator=gen), batches=2,
                  gen=gen, shift=0.2, scale_range=(0.7, 1.4))
     model.eval()
