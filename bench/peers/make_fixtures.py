@@ -588,6 +588,22 @@ def write_net(name: str, out_dir: Path, seed: int) -> Path:
     return path
 
 
+def verify_net(name: str, out_dir: Path) -> None:
+    """Reload a written network into a freshly built model (strict names), recompute `logits`."""
+    from safetensors.torch import load_file
+    tensors = load_file(str(out_dir / f"{name}.safetensors"))
+    x, logits = tensors.pop("input"), tensors.pop("logits")
+    model, _, _ = build_net(name)
+    model.load_state_dict(tensors, strict=True)
+    model.eval()
+    with torch.no_grad():
+        got = model(x)
+    err = (got - logits).abs().max().item()
+    if got.shape != logits.shape or err > 1e-4 * max(1.0, logits.abs().max().item()):
+        raise SystemExit(f"{name}: reloaded model disagrees with the file (max err {err:.3g})")
+    print(f"verified {name}: max|reloaded - logits| = {err:.3g}")
+
+
 def _net_args(name: str) -> dict:
     args = {"weights": None}
     if name in ("googlenet", "inception_v3"):
@@ -612,8 +628,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20261129)
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--verify", action="store_true",
-                    help="reload each block fixture into a new module (strict state_dict names) "
-                         "and check it reproduces `output`")
+                    help="instead of writing: reload each fixture into a new module (strict "
+                         "state_dict names) and check it reproduces `output` / `logits`")
     args = ap.parse_args()
     torch.set_grad_enabled(False)
 
@@ -639,6 +655,9 @@ def main() -> None:
             raise SystemExit("--parity-dir must be outside the repository (files are 10-550 MB)")
         args.parity_dir.mkdir(parents=True, exist_ok=True)
         for name in args.nets:
+            if args.verify:
+                verify_net(name, args.parity_dir)
+                continue
             write_net(name, args.parity_dir, args.seed + zlib.crc32(name.encode()))
 
 
