@@ -11,7 +11,8 @@ use std::time::Duration;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use lineage_bench::clock::Clock;
-use lineage_bench::{isa_list, ConvCase, ALGORITHMS, LAYERS};
+use lineage_bench::{isa_list, ConvCase, LAYERS};
+use lineage_kernels::Algorithm;
 
 /// criterion measurement on [`Clock::single_thread`] (thread CPU time where the OS has it).
 /// Values are nanoseconds, as criterion's wall time, so its formatter applies unchanged.
@@ -59,7 +60,7 @@ fn kernels(c: &mut Criterion<SingleThreadTime>) {
         // Flat sampling: the large layers take tens of ms per run, too long for linear sampling.
         group.sampling_mode(SamplingMode::Flat).sample_size(10);
         group.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-        for &algorithm in ALGORITHMS.iter().filter(|a| a.supports(&layer.params).is_ok()) {
+        for &algorithm in Algorithm::ALL.iter().filter(|a| a.supports(&layer.params).is_ok()) {
             for &isa in &isas {
                 let mut case = ConvCase::new(layer, isa, algorithm)
                     .unwrap_or_else(|e| panic!("{} {algorithm:?} {isa:?}: {e}", layer.name));

@@ -2,14 +2,11 @@
 //! workspace allocated once so that timing covers `Conv2d::run` alone.
 
 use lineage_kernels::{
-    Activation, Algorithm, Conv2d, Epilogue, Isa, KernelError, Result, Shape, TensorView, TensorViewMut,
+    reference, Activation, Algorithm, Conv2d, Conv2dParams, Epilogue, Isa, KernelError, Result, Shape,
+    TensorView, TensorViewMut,
 };
 
 use crate::layers::Layer;
-
-/// Every algorithm the report and benches try on every layer (each runs where it `supports` the
-/// layer). A new algorithm gets its rows by being listed here.
-pub const ALGORITHMS: &[Algorithm] = &[Algorithm::Direct, Algorithm::Pointwise, Algorithm::Factorized];
 
 /// The ISAs to measure: a comma-separated list (`scalar,avx2`), each of which must run here
 /// ([`Isa::test_targets`], so `avx2-as-512` too), or by default every available one except
@@ -32,6 +29,9 @@ pub fn isa_list(spec: Option<&str>) -> Result<Vec<Isa>> {
 /// A packed convolution of one layer with its buffers.
 pub struct ConvCase {
     conv: Conv2d,
+    params: Conv2dParams,
+    w: Vec<f32>,
+    b: Vec<f32>,
     input: Shape,
     output: Shape,
     x: Vec<f32>,
@@ -58,6 +58,9 @@ impl ConvCase {
         let workspace = vec![0.0; conv.workspace_len(layer.input)?];
         Ok(ConvCase {
             conv,
+            params: *p,
+            w,
+            b,
             input: layer.input,
             output,
             x: uniform(&mut seed, layer.input.elements()?),
@@ -77,6 +80,24 @@ impl ConvCase {
         let x = TensorView::new(&self.x, self.input)?;
         let mut y = TensorViewMut::new(&mut self.y, self.output)?;
         self.conv.run(&x, &mut y, &Epilogue::activation(Activation::Relu), &mut self.workspace)
+    }
+
+    /// `max |y - reference| / max |reference|` of the last output against the f64 reference: the
+    /// error measure the Winograd variants state.
+    pub fn max_relative_error(&self) -> Result<f64> {
+        let widen = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+        let want = reference::conv2d(
+            &self.params,
+            &widen(&self.x),
+            self.input,
+            &widen(&self.w),
+            Some(&widen(&self.b)),
+            Activation::Relu,
+            None,
+        )?;
+        let max_ref = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let max_err = self.y.iter().zip(&want).fold(0.0f64, |m, (&g, &w)| m.max((g as f64 - w).abs()));
+        Ok(max_err / max_ref.max(f64::MIN_POSITIVE))
     }
 
     /// The last output, so callers can keep it observable.
@@ -106,7 +127,7 @@ mod tests {
     fn every_layer_has_a_supporting_algorithm() {
         for layer in LAYERS {
             assert!(
-                ALGORITHMS.iter().any(|a| a.supports(&layer.params).is_ok()),
+                Algorithm::ALL.iter().any(|a| a.supports(&layer.params).is_ok()),
                 "{} has no algorithm",
                 layer.name
             );

@@ -11,6 +11,10 @@ pub struct Record {
     pub gflops: f64,
     pub peak_gflops: f64,
     pub percent_of_peak: f64,
+    /// Direct's time over this algorithm's on the same layer and ISA (where direct runs it).
+    pub speedup_vs_direct: Option<f64>,
+    /// `max |y - ref| / max |ref|` against the f64 reference (measured for Winograd).
+    pub max_rel_error: Option<f64>,
 }
 
 /// The records as a JSON array, one object per line.
@@ -21,13 +25,15 @@ pub fn to_json(records: &[Record]) -> String {
         // Writing into a String cannot fail.
         let _ = writeln!(
             out,
-            "  {{\"layer\": {}, \"isa\": {}, \"algorithm\": {}, \"gflops\": {}, \"peak_gflops\": {}, \"percent_of_peak\": {}}}{sep}",
+            "  {{\"layer\": {}, \"isa\": {}, \"algorithm\": {}, \"gflops\": {}, \"peak_gflops\": {}, \"percent_of_peak\": {}, \"speedup_vs_direct\": {}, \"max_rel_error\": {}}}{sep}",
             string(&r.layer),
             string(&r.isa),
             string(&r.algorithm),
             number(r.gflops),
             number(r.peak_gflops),
             number(r.percent_of_peak),
+            r.speedup_vs_direct.map_or("null".to_string(), number),
+            r.max_rel_error.map_or("null".to_string(), |e| if e.is_finite() { format!("{e:.3e}") } else { "null".into() }),
         );
     }
     out.push(']');
@@ -78,11 +84,19 @@ mod tests {
             gflops: 81.25,
             peak_gflops: 100.0,
             percent_of_peak: 81.25,
+            speedup_vs_direct: None,
+            max_rel_error: None,
         };
-        let bad = Record { layer: "a\"b\\c\u{1}".into(), gflops: f64::NAN, ..r.clone() };
+        let bad = Record {
+            layer: "a\"b\\c\u{1}".into(),
+            gflops: f64::NAN,
+            speedup_vs_direct: Some(2.5),
+            max_rel_error: Some(2.5e-6),
+            ..r.clone()
+        };
         assert_eq!(
             to_json(&[r, bad]),
-            "[\n  {\"layer\": \"resnet50/3x3/64@56\", \"isa\": \"avx2\", \"algorithm\": \"direct\", \"gflops\": 81.250, \"peak_gflops\": 100.000, \"percent_of_peak\": 81.250},\n  {\"layer\": \"a\\\"b\\\\c\\u0001\", \"isa\": \"avx2\", \"algorithm\": \"direct\", \"gflops\": null, \"peak_gflops\": 100.000, \"percent_of_peak\": 81.250}\n]\n"
+            "[\n  {\"layer\": \"resnet50/3x3/64@56\", \"isa\": \"avx2\", \"algorithm\": \"direct\", \"gflops\": 81.250, \"peak_gflops\": 100.000, \"percent_of_peak\": 81.250, \"speedup_vs_direct\": null, \"max_rel_error\": null},\n  {\"layer\": \"a\\\"b\\\\c\\u0001\", \"isa\": \"avx2\", \"algorithm\": \"direct\", \"gflops\": null, \"peak_gflops\": 100.000, \"percent_of_peak\": 81.250, \"speedup_vs_direct\": 2.500, \"max_rel_error\": 2.500e-6}\n]\n"
         );
         assert_eq!(to_json(&[]), "[\n]\n");
     }

@@ -9,6 +9,6 @@ pub mod layers;
 pub mod peak;
 pub mod timing;
 
-pub use case::{isa_list, ConvCase, ALGORITHMS};
+pub use case::{isa_list, ConvCase};
 pub use layers::{Layer, LAYERS};
 pub use peak::peak_gflops;

@@ -1,5 +1,7 @@
 //! `kernels-report`: GFLOP/s of every layer of the table on every ISA and algorithm that supports
-//! it, as a percent of the peak-FMA probe measured in the same run.
+//! it, as a percent of the peak-FMA probe measured in the same run, with each algorithm's speedup
+//! over direct on the same layer and, for Winograd, its measured error against the f64 reference.
+//! GFLOP/s always counts the direct convolution's 2 x MACs ("direct-equivalent").
 //!
 //! ```text
 //! cargo run --release -p lineage-bench --bin kernels-report -- [--isa avx2,scalar]
@@ -11,7 +13,8 @@ use std::process::ExitCode;
 use lineage_bench::clock::Clock;
 use lineage_bench::json::{to_json, Record};
 use lineage_bench::timing::{measure, Budget};
-use lineage_bench::{isa_list, peak_gflops, ConvCase, ALGORITHMS, LAYERS};
+use lineage_bench::{isa_list, peak_gflops, ConvCase, LAYERS};
+use lineage_kernels::Algorithm;
 
 const USAGE: &str = "usage: kernels-report [--isa LIST] [--filter SUBSTR] [--threads N] [--json FILE]
   --isa LIST       comma-separated ISAs to measure (default: every available one but scalar;
@@ -72,11 +75,13 @@ fn run(opts: &Options) -> Result<Vec<Record>, String> {
             clock.name()
         );
         println!(
-            "{:<28} {:<11} {:<11} {:>7} {:>9} {:>5} {:>8} {:>7}",
-            "layer", "isa", "algorithm", "GFLOP", "ms", "runs", "GFLOP/s", "% peak"
+            "{:<28} {:<11} {:<14} {:>7} {:>9} {:>5} {:>8} {:>7} {:>8} {:>9}",
+            "layer", "isa", "algorithm", "GFLOP", "ms", "runs", "GFLOP/s", "% peak", "x direct", "max err"
         );
         for layer in &layers {
-            for &algorithm in ALGORITHMS.iter().filter(|a| a.supports(&layer.params).is_ok()) {
+            // Direct runs first (it supports every dense layer), so the others compare with it.
+            let mut direct_ms = None;
+            for &algorithm in Algorithm::ALL.iter().filter(|a| a.supports(&layer.params).is_ok()) {
                 let fail = |e: lineage_kernels::KernelError| {
                     format!("{} {} {}: {e}", layer.name, isa.name(), algorithm.name())
                 };
@@ -84,16 +89,25 @@ fn run(opts: &Options) -> Result<Vec<Record>, String> {
                 let m = measure(clock, Budget::default(), || case.run()).map_err(fail)?;
                 let gflops = m.gflops(case.flops());
                 let percent = 100.0 * gflops / reference;
+                let ms = m.median.as_secs_f64() * 1e3;
+                if algorithm == Algorithm::Direct {
+                    direct_ms = Some(ms);
+                }
+                let speedup = direct_ms.map(|d| d / ms);
+                let winograd = matches!(algorithm, Algorithm::Winograd2x2 | Algorithm::Winograd4x4);
+                let error = if winograd { Some(case.max_relative_error().map_err(fail)?) } else { None };
                 println!(
-                    "{:<28} {:<11} {:<11} {:>7.3} {:>9.3} {:>5} {:>8.1} {:>6.1}%",
+                    "{:<28} {:<11} {:<14} {:>7.3} {:>9.3} {:>5} {:>8.1} {:>6.1}% {:>8} {:>9}",
                     layer.name,
                     isa.name(),
                     algorithm.name(),
                     case.flops() as f64 / 1e9,
-                    m.median.as_secs_f64() * 1e3,
+                    ms,
                     m.runs,
                     gflops,
-                    percent
+                    percent,
+                    speedup.map_or("-".to_string(), |s| format!("{s:.2}x")),
+                    error.map_or("-".to_string(), |e| format!("{e:.1e}")),
                 );
                 records.push(Record {
                     layer: layer.name.to_string(),
@@ -102,6 +116,8 @@ fn run(opts: &Options) -> Result<Vec<Record>, String> {
                     gflops,
                     peak_gflops: peak,
                     percent_of_peak: percent,
+                    speedup_vs_direct: speedup,
+                    max_rel_error: error,
                 });
             }
         }
