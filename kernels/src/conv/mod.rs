@@ -5,6 +5,7 @@
 //! and tests. A network packs once with [`Conv2d::new`] (selected algorithm) or
 //! [`Conv2d::with`] (forced algorithm) and calls [`Conv2d::run`] for every image.
 
+pub mod depthwise;
 pub mod direct;
 pub mod factorized;
 mod implicit_gemm;
@@ -14,7 +15,7 @@ pub mod select;
 use crate::epilogue::Epilogue;
 use crate::error::Result;
 use crate::isa::Isa;
-use crate::pack::PackedGemmWeights;
+use crate::pack::{PackedDepthwiseWeights, PackedGemmWeights};
 use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 
@@ -27,6 +28,8 @@ pub enum Algorithm {
     Pointwise,
     /// 1xk and kx1 convolutions.
     Factorized,
+    /// One kxk filter per channel (groups = c_in = c_out), vectorized across channels.
+    Depthwise,
 }
 
 impl Algorithm {
@@ -35,6 +38,7 @@ impl Algorithm {
             Algorithm::Direct => "direct",
             Algorithm::Pointwise => "pointwise",
             Algorithm::Factorized => "factorized",
+            Algorithm::Depthwise => "depthwise",
         }
     }
 
@@ -44,6 +48,7 @@ impl Algorithm {
             Algorithm::Direct => direct::supports(p),
             Algorithm::Pointwise => pointwise::supports(p),
             Algorithm::Factorized => factorized::supports(p),
+            Algorithm::Depthwise => depthwise::supports(p),
         }
     }
 }
@@ -52,6 +57,7 @@ impl Algorithm {
 #[derive(Clone, Debug)]
 enum Kernel {
     Gemm(PackedGemmWeights),
+    Depthwise(PackedDepthwiseWeights),
 }
 
 /// A convolution with its weights packed once for one algorithm and ISA.
@@ -82,6 +88,7 @@ impl Conv2d {
             Algorithm::Direct | Algorithm::Pointwise | Algorithm::Factorized => {
                 Kernel::Gemm(PackedGemmWeights::new(isa, p, w, b)?)
             }
+            Algorithm::Depthwise => Kernel::Depthwise(PackedDepthwiseWeights::new(isa, p, w, b)?),
         };
         Ok(Conv2d { algorithm, kernel })
     }
@@ -93,12 +100,14 @@ impl Conv2d {
     pub fn params(&self) -> &Conv2dParams {
         match &self.kernel {
             Kernel::Gemm(k) => k.params(),
+            Kernel::Depthwise(k) => k.params(),
         }
     }
 
     pub fn isa(&self) -> Isa {
         match &self.kernel {
             Kernel::Gemm(k) => k.isa(),
+            Kernel::Depthwise(k) => k.isa(),
         }
     }
 
@@ -106,6 +115,7 @@ impl Conv2d {
     pub fn packed_bytes(&self) -> usize {
         match &self.kernel {
             Kernel::Gemm(k) => k.size_bytes(),
+            Kernel::Depthwise(k) => k.size_bytes(),
         }
     }
 
@@ -113,7 +123,7 @@ impl Conv2d {
     pub fn workspace_len(&self, input: Shape) -> Result<usize> {
         self.params().output_shape(input)?;
         match &self.kernel {
-            Kernel::Gemm(_) => Ok(0),
+            Kernel::Gemm(_) | Kernel::Depthwise(_) => Ok(0),
         }
     }
 
@@ -137,6 +147,7 @@ impl Conv2d {
         }
         match &self.kernel {
             Kernel::Gemm(k) => implicit_gemm::run(self.algorithm.name(), k, x, y, epilogue),
+            Kernel::Depthwise(k) => depthwise::run(self.algorithm.name(), k, x, y, epilogue),
         }
     }
 
