@@ -8,6 +8,7 @@
 pub mod depthwise;
 pub mod direct;
 pub mod factorized;
+pub mod grouped;
 mod implicit_gemm;
 pub mod pointwise;
 pub mod select;
@@ -15,7 +16,7 @@ pub mod select;
 use crate::epilogue::Epilogue;
 use crate::error::Result;
 use crate::isa::Isa;
-use crate::pack::{PackedDepthwiseWeights, PackedGemmWeights};
+use crate::pack::{PackedDepthwiseWeights, PackedGemmWeights, PackedGroupedWeights};
 use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 
@@ -30,6 +31,8 @@ pub enum Algorithm {
     Factorized,
     /// One kxk filter per channel (groups = c_in = c_out), vectorized across channels.
     Depthwise,
+    /// Any groups > 1: small groups share vectors (block-diagonal), large ones run a GEMM each.
+    Grouped,
 }
 
 impl Algorithm {
@@ -39,6 +42,7 @@ impl Algorithm {
             Algorithm::Pointwise => "pointwise",
             Algorithm::Factorized => "factorized",
             Algorithm::Depthwise => "depthwise",
+            Algorithm::Grouped => "grouped",
         }
     }
 
@@ -49,6 +53,7 @@ impl Algorithm {
             Algorithm::Pointwise => pointwise::supports(p),
             Algorithm::Factorized => factorized::supports(p),
             Algorithm::Depthwise => depthwise::supports(p),
+            Algorithm::Grouped => grouped::supports(p),
         }
     }
 }
@@ -58,6 +63,7 @@ impl Algorithm {
 enum Kernel {
     Gemm(PackedGemmWeights),
     Depthwise(PackedDepthwiseWeights),
+    Grouped(PackedGroupedWeights),
 }
 
 /// A convolution with its weights packed once for one algorithm and ISA.
@@ -89,6 +95,7 @@ impl Conv2d {
                 Kernel::Gemm(PackedGemmWeights::new(isa, p, w, b)?)
             }
             Algorithm::Depthwise => Kernel::Depthwise(PackedDepthwiseWeights::new(isa, p, w, b)?),
+            Algorithm::Grouped => Kernel::Grouped(PackedGroupedWeights::new(isa, p, w, b)?),
         };
         Ok(Conv2d { algorithm, kernel })
     }
@@ -101,6 +108,7 @@ impl Conv2d {
         match &self.kernel {
             Kernel::Gemm(k) => k.params(),
             Kernel::Depthwise(k) => k.params(),
+            Kernel::Grouped(k) => k.params(),
         }
     }
 
@@ -108,6 +116,7 @@ impl Conv2d {
         match &self.kernel {
             Kernel::Gemm(k) => k.isa(),
             Kernel::Depthwise(k) => k.isa(),
+            Kernel::Grouped(k) => k.isa(),
         }
     }
 
@@ -116,6 +125,7 @@ impl Conv2d {
         match &self.kernel {
             Kernel::Gemm(k) => k.size_bytes(),
             Kernel::Depthwise(k) => k.size_bytes(),
+            Kernel::Grouped(k) => k.size_bytes(),
         }
     }
 
@@ -123,7 +133,7 @@ impl Conv2d {
     pub fn workspace_len(&self, input: Shape) -> Result<usize> {
         self.params().output_shape(input)?;
         match &self.kernel {
-            Kernel::Gemm(_) | Kernel::Depthwise(_) => Ok(0),
+            Kernel::Gemm(_) | Kernel::Depthwise(_) | Kernel::Grouped(_) => Ok(0),
         }
     }
 
@@ -148,6 +158,7 @@ impl Conv2d {
         match &self.kernel {
             Kernel::Gemm(k) => implicit_gemm::run(self.algorithm.name(), k, x, y, epilogue),
             Kernel::Depthwise(k) => depthwise::run(self.algorithm.name(), k, x, y, epilogue),
+            Kernel::Grouped(k) => grouped::run(self.algorithm.name(), k, x, y, epilogue),
         }
     }
 

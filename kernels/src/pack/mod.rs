@@ -2,6 +2,8 @@
 
 pub(crate) mod depthwise;
 mod gemm;
+pub(crate) mod grouped;
 
 pub use depthwise::PackedDepthwiseWeights;
 pub use gemm::PackedGemmWeights;
+pub use grouped::PackedGroupedWeights;
