@@ -164,10 +164,21 @@ impl Task<'_> {
             let mut ix0 = [0isize; MR];
             let mut y_rows = [core::ptr::null_mut(); MR];
             let mut res_rows = [core::ptr::null(); MR];
+            // The tile's pixels are consecutive: divide once, then step (a division per row
+            // costs as much as the FMAs of a small-group tap).
+            let (mut n, rem) = (t0 / plane, t0 % plane);
+            let (mut oy, mut ox) = (rem / job.out.w, rem % job.out.w);
             for r in 0..MR {
                 let pix = t0 + r.min(rows - 1);
-                let (n, rem) = (pix / plane, pix % plane);
-                let (oy, ox) = (rem / job.out.w, rem % job.out.w);
+                if r > 0 && r < rows {
+                    ox += 1;
+                    if ox == job.out.w {
+                        (ox, oy) = (0, oy + 1);
+                        if oy == job.out.h {
+                            (oy, n) = (0, n + 1);
+                        }
+                    }
+                }
                 img[r] = (n * job.input.h * job.input.w) as isize;
                 iy0[r] = (oy * p.stride_h) as isize - p.pad.top as isize;
                 ix0[r] = (ox * p.stride_w) as isize - p.pad.left as isize;
