@@ -233,7 +233,7 @@ impl<const MASKED: bool> Task<'_, MASKED> {
         }
     }
 
-    /// Row tiles of OW pixels (then of 1) where the window is inside the image horizontally,
+    /// Row tiles of OW pixels (then of 2 and 1) where the window is inside the image horizontally,
     /// the general path on the left and right borders. Channel vectors are the inner loop, so
     /// the input streams through memory pixel by pixel; the tile reloads its taps, which costs
     /// KH * KW loads against the tile's KH * ((OW - 1) * SW + KW) input loads.
@@ -264,6 +264,11 @@ impl<const MASKED: bool> Task<'_, MASKED> {
         while ox + OW <= hi {
             self.tile::<S, KH, KW, SW, OW>(simd, ctx, &base, ox);
             ox += OW;
+        }
+        // The rest in tiles of 2 (sharing input columns), then 1.
+        while ox + 2 <= hi {
+            self.tile::<S, KH, KW, SW, 2>(simd, ctx, &base, ox);
+            ox += 2;
         }
         while ox < hi {
             self.tile::<S, KH, KW, SW, 1>(simd, ctx, &base, ox);
