@@ -216,7 +216,7 @@ impl Task<'_> {
                         let xr: [*const f32; MR] = core::array::from_fn(|r| unsafe { base[r].add(off) });
                         // SAFETY: as below.
                         unsafe {
-                            accumulate::<S, MR, NV>(
+                            gemm_f32_accumulate::<S, MR, NV>(
                                 simd,
                                 &mut acc,
                                 &xr,
@@ -236,7 +236,7 @@ impl Task<'_> {
                         // SAFETY: each row has k readable floats; the tap's panel has k rows of
                         // nr floats, nr >= NV * lanes.
                         unsafe {
-                            accumulate::<S, MR, NV>(
+                            gemm_f32_accumulate::<S, MR, NV>(
                                 simd,
                                 &mut acc,
                                 &xr,
@@ -262,29 +262,6 @@ impl Task<'_> {
             // SAFETY: rows <= MR rows of y/residual hold the block's width = (NV-1)*lanes +
             // last_lanes channels from oc0, and the block's bias has NV vectors.
             unsafe { gemm_f32_store::<S, MR, NV>(simd, &acc, &store) };
-        }
-    }
-}
-
-/// `gemm_f32_accumulate` with the block's K as a literal for the small-group sizes, so the
-/// short K loop unrolls.
-///
-/// # Safety
-/// As `gemm_f32_accumulate`.
-#[inline(always)]
-unsafe fn accumulate<S: Simd, const MR: usize, const NV: usize>(
-    simd: S,
-    acc: &mut [[S::f32s; NV]; MR],
-    x: &[*const f32; MR],
-    w: *const f32,
-    w_stride: usize,
-    k: usize,
-) {
-    // SAFETY: forwarded contract.
-    unsafe {
-        match k {
-            8 if NV == 1 => gemm_f32_accumulate::<S, MR, NV>(simd, acc, x, w, w_stride, 8),
-            _ => gemm_f32_accumulate::<S, MR, NV>(simd, acc, x, w, w_stride, k),
         }
     }
 }
