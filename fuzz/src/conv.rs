@@ -42,7 +42,11 @@ fn decode(data: &[u8]) -> ConvProblem {
 /// `(atol, rtol)` of each algorithm, as its own test file states.
 fn tolerance(algorithm: Algorithm) -> (f64, f64) {
     match algorithm {
-        Algorithm::Direct | Algorithm::Pointwise | Algorithm::Factorized => (1e-4, 1e-4),
+        Algorithm::Direct
+        | Algorithm::Pointwise
+        | Algorithm::Factorized
+        | Algorithm::Depthwise
+        | Algorithm::Grouped => (1e-4, 1e-4),
         // Winograd's error grows with the transform's magnitudes: as stated in
         // kernels/tests/winograd.rs, relative to the output's scale.
         Algorithm::Winograd2x2 | Algorithm::Winograd4x4 => (2e-4, 2e-4),

@@ -5,8 +5,10 @@
 //! and tests. A network packs once with [`Conv2d::new`] (selected algorithm) or
 //! [`Conv2d::with`] (forced algorithm) and calls [`Conv2d::run`] for every image.
 
+pub mod depthwise;
 pub mod direct;
 pub mod factorized;
+pub mod grouped;
 mod implicit_gemm;
 pub mod pointwise;
 pub mod select;
@@ -15,7 +17,7 @@ pub mod winograd;
 use crate::epilogue::Epilogue;
 use crate::error::Result;
 use crate::isa::Isa;
-use crate::pack::{PackedGemmWeights, PackedWinogradWeights};
+use crate::pack::{PackedDepthwiseWeights, PackedGemmWeights, PackedGroupedWeights, PackedWinogradWeights};
 use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 
@@ -32,16 +34,22 @@ pub enum Algorithm {
     Winograd2x2,
     /// Winograd F(4x4, 3x3): 3x3 stride-1 convolutions.
     Winograd4x4,
+    /// One kxk filter per channel (groups = c_in = c_out), vectorized across channels.
+    Depthwise,
+    /// Any groups > 1: small groups share vectors (block-diagonal), large ones run a GEMM each.
+    Grouped,
 }
 
 impl Algorithm {
     /// Every algorithm, for tests and reports that try each.
-    pub const ALL: [Algorithm; 5] = [
+    pub const ALL: [Algorithm; 7] = [
         Algorithm::Direct,
         Algorithm::Pointwise,
         Algorithm::Factorized,
         Algorithm::Winograd2x2,
         Algorithm::Winograd4x4,
+        Algorithm::Depthwise,
+        Algorithm::Grouped,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +59,8 @@ impl Algorithm {
             Algorithm::Factorized => "factorized",
             Algorithm::Winograd2x2 => "winograd-f2x2",
             Algorithm::Winograd4x4 => "winograd-f4x4",
+            Algorithm::Depthwise => "depthwise",
+            Algorithm::Grouped => "grouped",
         }
     }
 
@@ -61,6 +71,8 @@ impl Algorithm {
             Algorithm::Pointwise => pointwise::supports(p),
             Algorithm::Factorized => factorized::supports(p),
             Algorithm::Winograd2x2 | Algorithm::Winograd4x4 => winograd::supports(p),
+            Algorithm::Depthwise => depthwise::supports(p),
+            Algorithm::Grouped => grouped::supports(p),
         }
     }
 }
@@ -70,6 +82,8 @@ impl Algorithm {
 enum Kernel {
     Gemm(PackedGemmWeights),
     Winograd(PackedWinogradWeights),
+    Depthwise(PackedDepthwiseWeights),
+    Grouped(PackedGroupedWeights),
 }
 
 /// A convolution with its weights packed once for one algorithm and ISA.
@@ -106,6 +120,8 @@ impl Conv2d {
             Algorithm::Winograd4x4 => {
                 Kernel::Winograd(PackedWinogradWeights::new(isa, winograd::WinogradVariant::F4x4, p, w, b)?)
             }
+            Algorithm::Depthwise => Kernel::Depthwise(PackedDepthwiseWeights::new(isa, p, w, b)?),
+            Algorithm::Grouped => Kernel::Grouped(PackedGroupedWeights::new(isa, p, w, b)?),
         };
         Ok(Conv2d { algorithm, kernel })
     }
@@ -118,6 +134,8 @@ impl Conv2d {
         match &self.kernel {
             Kernel::Gemm(k) => k.params(),
             Kernel::Winograd(k) => k.params(),
+            Kernel::Depthwise(k) => k.params(),
+            Kernel::Grouped(k) => k.params(),
         }
     }
 
@@ -125,6 +143,8 @@ impl Conv2d {
         match &self.kernel {
             Kernel::Gemm(k) => k.isa(),
             Kernel::Winograd(k) => k.isa(),
+            Kernel::Depthwise(k) => k.isa(),
+            Kernel::Grouped(k) => k.isa(),
         }
     }
 
@@ -133,6 +153,8 @@ impl Conv2d {
         match &self.kernel {
             Kernel::Gemm(k) => k.size_bytes(),
             Kernel::Winograd(k) => k.size_bytes(),
+            Kernel::Depthwise(k) => k.size_bytes(),
+            Kernel::Grouped(k) => k.size_bytes(),
         }
     }
 
@@ -140,8 +162,8 @@ impl Conv2d {
     pub fn workspace_len(&self, input: Shape) -> Result<usize> {
         self.params().output_shape(input)?;
         match &self.kernel {
-            Kernel::Gemm(_) => Ok(0),
             Kernel::Winograd(k) => winograd::workspace_len(k, input),
+            Kernel::Gemm(_) | Kernel::Depthwise(_) | Kernel::Grouped(_) => Ok(0),
         }
     }
 
@@ -166,6 +188,8 @@ impl Conv2d {
         match &self.kernel {
             Kernel::Gemm(k) => implicit_gemm::run(self.algorithm.name(), k, x, y, epilogue),
             Kernel::Winograd(k) => winograd::run(self.algorithm.name(), k, x, y, epilogue, workspace),
+            Kernel::Depthwise(k) => depthwise::run(self.algorithm.name(), k, x, y, epilogue),
+            Kernel::Grouped(k) => grouped::run(self.algorithm.name(), k, x, y, epilogue),
         }
     }
 

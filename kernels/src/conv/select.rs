@@ -31,11 +31,20 @@ const WINOGRAD_HEAVY_MIN_TILES: usize = 32;
 /// | 1xk / kx1 -> factorized | the 1-D window; same engine, named so plans and reports show it |
 /// | 3x3 stride 1, >= 16 channels in and out, and (c_in * c_out <= 128K or >= 32 tiles of 4x4) -> Winograd F(4x4) | 1.6-2.9x faster than direct on the ResNet-50/VGG16 layers at 112, 56, 28 and 14 (AVX2, 1 thread; the kernels report's Winograd rows) |
 /// | anything else dense -> direct | implicit GEMM, no im2col copy |
+/// | groups = c_in = c_out -> depthwise | vectorized across channels, weights in registers |
+/// | other groups > 1 -> grouped | several small groups per vector, or a dense GEMM per group |
 ///
 /// Winograd F(2x2) is never picked: F(4x4) was as fast or faster on every measured layer; F(2x2)
 /// stays available for its accuracy (about half of direct's error, F(4x4) about 1.7x).
 pub fn select(_isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Algorithm> {
     let out = p.output_shape(input)?;
+    if p.groups > 1 {
+        if Algorithm::Depthwise.supports(p).is_ok() {
+            return Ok(Algorithm::Depthwise);
+        }
+        Algorithm::Grouped.supports(p)?;
+        return Ok(Algorithm::Grouped);
+    }
     for algorithm in [Algorithm::Pointwise, Algorithm::Factorized] {
         if algorithm.supports(p).is_ok() {
             return Ok(algorithm);
