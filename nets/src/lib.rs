@@ -8,11 +8,13 @@ pub mod error;
 pub mod graph;
 mod init;
 pub mod models;
+pub mod plan;
 pub mod summary;
 pub mod weights;
 
 pub use error::{NetError, Result};
 pub use graph::{ConvSpec, LrnSpec, Net, NetBuilder, Op, ParamSpec, PoolSpec, Value};
 pub use init::NormalRng;
+pub use plan::{Input, Plan, StepInfo, Threads, Workspace};
 pub use summary::{LayerInfo, Summary};
 pub use weights::{Tensor, Weights};

@@ -137,6 +137,18 @@ impl Weights {
         }
         Ok(extra)
     }
+
+    /// The data of parameter `name`, checked to have `shape`.
+    pub(crate) fn expect(&self, name: &str, shape: &[usize]) -> Result<&[f32]> {
+        match self.get(name) {
+            Some(t) if t.shape == shape => Ok(&t.data),
+            Some(t) => Err(NetError::Weights(format!(
+                "tensor {name:?} has shape {:?}, the layer expects {shape:?}",
+                t.shape
+            ))),
+            None => Err(NetError::Weights(format!("missing tensor {name:?} of shape {shape:?}"))),
+        }
+    }
 }
 
 /// Little-endian f32, f16 or bf16 bytes as f32; `None` for any other dtype.

@@ -1,0 +1,62 @@
+//! Per-thread run state: the activation arena, the convolutions' scratch and the thread pool.
+
+use std::sync::Arc;
+
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+use super::Plan;
+use crate::error::{NetError, Result};
+
+/// Which threads a workspace runs on.
+#[derive(Clone, Debug)]
+pub enum Threads {
+    /// A pool of this many threads owned by the workspace.
+    Count(usize),
+    /// The caller's pool (several workspaces may share it).
+    Pool(Arc<ThreadPool>),
+}
+
+/// Everything one in-flight run mutates. Make one per thread that calls [`Plan::run`].
+#[derive(Debug)]
+pub struct Workspace {
+    pub(crate) arena: Vec<f32>,
+    pub(crate) scratch: Vec<f32>,
+    pub(crate) pool: Arc<ThreadPool>,
+}
+
+impl Workspace {
+    /// Allocates the arena and scratch `plan` needs, and the thread pool.
+    pub fn new(plan: &Plan, threads: Threads) -> Result<Workspace> {
+        let pool = match threads {
+            Threads::Count(0) => return Err(NetError::Input("a workspace needs at least one thread".into())),
+            Threads::Count(n) => Arc::new(
+                ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .thread_name(|i| format!("lineage-{i}"))
+                    .build()
+                    .map_err(|e| NetError::Io(format!("starting {n} threads: {e}")))?,
+            ),
+            Threads::Pool(p) => p,
+        };
+        Ok(Workspace { arena: vec![0.0; plan.arena_len], scratch: vec![0.0; plan.scratch_len], pool })
+    }
+
+    /// Threads of the workspace's pool.
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+
+    pub(crate) fn check(&self, plan: &Plan) -> Result<()> {
+        if self.arena.len() < plan.arena_len || self.scratch.len() < plan.scratch_len {
+            return Err(NetError::Input(format!(
+                "workspace of {} + {} floats is too small for plan {} ({} + {})",
+                self.arena.len(),
+                self.scratch.len(),
+                plan.name,
+                plan.arena_len,
+                plan.scratch_len
+            )));
+        }
+        Ok(())
+    }
+}
