@@ -74,7 +74,7 @@ impl Plan {
             .iter()
             .map(|s| match &s.kind {
                 Kind::Conv { conv, .. } => conv.packed_bytes(),
-                Kind::Linear { .. } => (s.input.shape.c + 1) * s.output.shape.c * 4,
+                Kind::Linear { fc, .. } => fc.packed_bytes(),
                 _ => 0,
             })
             .sum()
@@ -97,8 +97,10 @@ impl Plan {
     }
 
     /// Runs the network on `input` and returns a view of the output (NHWC, `(n, 1, 1, classes)`
-    /// for a classifier) inside `workspace`. Allocates nothing; runs on the workspace's threads;
-    /// the result is bitwise identical for any thread count.
+    /// for a classifier) inside `workspace`. Runs on the workspace's threads; the result is
+    /// bitwise identical for any thread count. Allocates nothing when called from inside the
+    /// workspace's pool; called from outside, rayon's injection queue allocates one block per
+    /// 63 calls (see [`Workspace::pool`]).
     pub fn run<'w>(&self, input: Input<'_>, workspace: &'w mut Workspace) -> Result<TensorView<'w>> {
         workspace.check(self)?;
         let Workspace { arena, scratch, pool } = workspace;

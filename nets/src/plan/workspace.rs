@@ -41,6 +41,13 @@ impl Workspace {
         Ok(Workspace { arena: vec![0.0; plan.arena_len], scratch: vec![0.0; plan.scratch_len], pool })
     }
 
+    /// The workspace's pool. [`Plan::run`] installs itself in it; a caller that runs many images
+    /// from inside the pool (`ws.pool().install(|| ...)`) saves even rayon's job injection,
+    /// whose queue allocates one block per 63 calls made from outside the pool.
+    pub fn pool(&self) -> Arc<ThreadPool> {
+        Arc::clone(&self.pool)
+    }
+
     /// Threads of the workspace's pool.
     pub fn threads(&self) -> usize {
         self.pool.current_num_threads()
