@@ -5,8 +5,10 @@
 //! and tests. A network packs once with [`Conv2d::new`] (selected algorithm) or
 //! [`Conv2d::with`] (forced algorithm) and calls [`Conv2d::run`] for every image.
 
+pub mod depthwise;
 pub mod direct;
 pub mod factorized;
+pub mod grouped;
 mod implicit_gemm;
 pub mod pointwise;
 pub mod select;
@@ -14,7 +16,7 @@ pub mod select;
 use crate::epilogue::Epilogue;
 use crate::error::Result;
 use crate::isa::Isa;
-use crate::pack::PackedGemmWeights;
+use crate::pack::{PackedDepthwiseWeights, PackedGemmWeights, PackedGroupedWeights};
 use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 
@@ -27,6 +29,10 @@ pub enum Algorithm {
     Pointwise,
     /// 1xk and kx1 convolutions.
     Factorized,
+    /// One kxk filter per channel (groups = c_in = c_out), vectorized across channels.
+    Depthwise,
+    /// Any groups > 1: small groups share vectors (block-diagonal), large ones run a GEMM each.
+    Grouped,
 }
 
 impl Algorithm {
@@ -35,6 +41,8 @@ impl Algorithm {
             Algorithm::Direct => "direct",
             Algorithm::Pointwise => "pointwise",
             Algorithm::Factorized => "factorized",
+            Algorithm::Depthwise => "depthwise",
+            Algorithm::Grouped => "grouped",
         }
     }
 
@@ -44,6 +52,8 @@ impl Algorithm {
             Algorithm::Direct => direct::supports(p),
             Algorithm::Pointwise => pointwise::supports(p),
             Algorithm::Factorized => factorized::supports(p),
+            Algorithm::Depthwise => depthwise::supports(p),
+            Algorithm::Grouped => grouped::supports(p),
         }
     }
 }
@@ -52,6 +62,8 @@ impl Algorithm {
 #[derive(Clone, Debug)]
 enum Kernel {
     Gemm(PackedGemmWeights),
+    Depthwise(PackedDepthwiseWeights),
+    Grouped(PackedGroupedWeights),
 }
 
 /// A convolution with its weights packed once for one algorithm and ISA.
@@ -82,6 +94,8 @@ impl Conv2d {
             Algorithm::Direct | Algorithm::Pointwise | Algorithm::Factorized => {
                 Kernel::Gemm(PackedGemmWeights::new(isa, p, w, b)?)
             }
+            Algorithm::Depthwise => Kernel::Depthwise(PackedDepthwiseWeights::new(isa, p, w, b)?),
+            Algorithm::Grouped => Kernel::Grouped(PackedGroupedWeights::new(isa, p, w, b)?),
         };
         Ok(Conv2d { algorithm, kernel })
     }
@@ -93,12 +107,16 @@ impl Conv2d {
     pub fn params(&self) -> &Conv2dParams {
         match &self.kernel {
             Kernel::Gemm(k) => k.params(),
+            Kernel::Depthwise(k) => k.params(),
+            Kernel::Grouped(k) => k.params(),
         }
     }
 
     pub fn isa(&self) -> Isa {
         match &self.kernel {
             Kernel::Gemm(k) => k.isa(),
+            Kernel::Depthwise(k) => k.isa(),
+            Kernel::Grouped(k) => k.isa(),
         }
     }
 
@@ -106,6 +124,8 @@ impl Conv2d {
     pub fn packed_bytes(&self) -> usize {
         match &self.kernel {
             Kernel::Gemm(k) => k.size_bytes(),
+            Kernel::Depthwise(k) => k.size_bytes(),
+            Kernel::Grouped(k) => k.size_bytes(),
         }
     }
 
@@ -113,7 +133,7 @@ impl Conv2d {
     pub fn workspace_len(&self, input: Shape) -> Result<usize> {
         self.params().output_shape(input)?;
         match &self.kernel {
-            Kernel::Gemm(_) => Ok(0),
+            Kernel::Gemm(_) | Kernel::Depthwise(_) | Kernel::Grouped(_) => Ok(0),
         }
     }
 
@@ -137,6 +157,8 @@ impl Conv2d {
         }
         match &self.kernel {
             Kernel::Gemm(k) => implicit_gemm::run(self.algorithm.name(), k, x, y, epilogue),
+            Kernel::Depthwise(k) => depthwise::run(self.algorithm.name(), k, x, y, epilogue),
+            Kernel::Grouped(k) => grouped::run(self.algorithm.name(), k, x, y, epilogue),
         }
     }
 

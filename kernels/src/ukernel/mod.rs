@@ -1,4 +1,5 @@
 //! Innermost loops, generic over `pulp::Simd`: no loop here ever walks a whole tensor.
 
+pub(crate) mod dwconv;
 pub(crate) mod gemm;
 pub(crate) mod simd;

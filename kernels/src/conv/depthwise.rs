@@ -1,0 +1,313 @@
+//! Depthwise convolution (groups = c_in = c_out, channel multiplier 1), vectorized across
+//! channels in NHWC.
+//!
+//! 3x3 and 5x5 kernels at strides 1 and 2 (dilation 1 across the row) run the row-tile
+//! micro-kernel with the weights in registers on the pixels whose window lies inside the image
+//! horizontally (rows above or below the image read a zero vector); every other pixel, and
+//! every other geometry, takes the general per-pixel path. A multiplier > 1 is a grouped
+//! convolution ([`super::grouped`]).
+//!
+//! Tasks are (image row of the output) x (a chunk of channels); each output value is computed
+//! by one task in a fixed order, so results are bitwise identical for any thread count.
+
+use pulp::{MemMask, Simd, WithSimd};
+use rayon::prelude::*;
+
+use crate::epilogue::{Activation, Epilogue};
+use crate::error::{KernelError, Result};
+use crate::pack::PackedDepthwiseWeights;
+use crate::params::Conv2dParams;
+use crate::tensor::{Shape, TensorView, TensorViewMut};
+use crate::ukernel::dwconv::{
+    dwconv_f32_pixel, dwconv_f32_row, dwconv_f32_store, row_tile, PixelStore, TileRows, Window,
+};
+use crate::ukernel::simd::load;
+
+/// Channels per task (whole vectors; at least one vector).
+const CHUNK: usize = 64;
+
+/// An error unless `p` is depthwise with channel multiplier 1.
+pub(crate) fn supports(p: &Conv2dParams) -> Result<()> {
+    crate::pack::depthwise::check_depthwise(p)
+}
+
+super::entry_points!(
+    /// Depthwise convolution on the detected ISA; packs the weights on every call (plan with
+    /// [`Conv2d`](super::Conv2d) to pack once).
+    conv2d_depthwise,
+    /// Depthwise convolution on an explicit ISA.
+    conv2d_depthwise_with,
+    super::Algorithm::Depthwise
+);
+
+/// Runs the packed depthwise convolution `y = act(conv(x) + bias + residual)` on the current
+/// rayon pool.
+pub(crate) fn run(
+    layer: &str,
+    packed: &PackedDepthwiseWeights,
+    x: &TensorView<'_>,
+    y: &mut TensorViewMut<'_>,
+    epilogue: &Epilogue<'_>,
+) -> Result<()> {
+    let out = packed.params.output_shape(x.shape())?;
+    if y.shape() != out {
+        return Err(KernelError::ShapeMismatch(format!(
+            "{layer}: output view {:?} differs from the output shape {out:?}",
+            y.shape()
+        )));
+    }
+    epilogue.check(layer, out)?;
+    let job = Job {
+        packed,
+        x: x.data().as_ptr(),
+        x_pitch: x.pitch(),
+        input: x.shape(),
+        y: y.data_mut().as_mut_ptr(),
+        y_pitch: y.pitch(),
+        out,
+        residual: epilogue.residual.map(|r| (r.data().as_ptr(), r.pitch())),
+        activation: epilogue.activation,
+    };
+    packed.isa.dispatch(RunAll { job: &job })
+}
+
+/// Everything a task needs, as raw pointers because tasks write disjoint parts of `y` from
+/// several threads.
+struct Job<'a> {
+    packed: &'a PackedDepthwiseWeights,
+    x: *const f32,
+    x_pitch: usize,
+    input: Shape,
+    y: *mut f32,
+    y_pitch: usize,
+    out: Shape,
+    residual: Option<(*const f32, usize)>,
+    activation: Activation,
+}
+
+// SAFETY: the pointers come from views that outlive the job (it lives on `run`'s stack while the
+// pool runs the tasks); tasks only read `x`, `residual` and the packed weights, and write
+// disjoint (row, channel chunk) regions of `y`.
+unsafe impl Sync for Job<'_> {}
+
+struct RunAll<'a> {
+    job: &'a Job<'a>,
+}
+
+impl WithSimd for RunAll<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let job = self.job;
+        let lanes = S::F32_LANES;
+        let rows = job.out.n * job.out.h;
+        let blocks_per_chunk = (CHUNK / lanes).max(1);
+        let (full, blocks) = (job.out.c / lanes, job.out.c.div_ceil(lanes));
+        let chunks = blocks.div_ceil(blocks_per_chunk);
+        (0..rows * chunks).into_par_iter().for_each(|t| {
+            let (row, chunk) = (t / chunks, t % chunks);
+            let (b0, b1) = (chunk * blocks_per_chunk, ((chunk + 1) * blocks_per_chunk).min(blocks));
+            // Whole vectors, then the masked tail vector (only ever in the last chunk).
+            if b0 < b1.min(full) {
+                simd.vectorize(Task::<false> { job, row, blocks: b0..b1.min(full) });
+            }
+            if b1 > full {
+                simd.vectorize(Task::<true> { job, row, blocks: full..b1 });
+            }
+        });
+    }
+}
+
+/// One output row of the channel vectors `blocks` (MASKED: the one partial vector).
+struct Task<'a, const MASKED: bool> {
+    job: &'a Job<'a>,
+    row: usize,
+    blocks: std::ops::Range<usize>,
+}
+
+impl<const MASKED: bool> WithSimd for Task<'_, MASKED> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let job = self.job;
+        let p = &job.packed.params;
+        let lanes = S::F32_LANES;
+        let valid = (job.out.c - self.blocks.start * lanes).min(lanes);
+        let (n, oy) = (self.row / job.out.h, self.row % job.out.h);
+        // SAFETY: n < batch and row < n * out.h, so these point inside the views.
+        let ctx = unsafe {
+            RowCtx::<S> {
+                image: job.x.add(n * job.input.h * job.input.w * job.x_pitch),
+                iy0: (oy * p.stride_h) as isize - p.pad.top as isize,
+                y: job.y.add(self.row * job.out.w * job.y_pitch),
+                residual: job.residual.map(|(r, pitch)| r.add(self.row * job.out.w * pitch)),
+                mask: simd.mask_between_m32s(0, valid as u32),
+            }
+        };
+        // Row-tile widths from ukernel::dwconv's register budget, one monomorphization each.
+        match (p.kh, p.kw, p.stride_w, p.dilation_w, row_tile(lanes, p.kw)) {
+            (3, 3, 1, 1, 4) => self.tiled::<S, 3, 3, 1, 4>(simd, &ctx),
+            (3, 3, 1, 1, _) => self.tiled::<S, 3, 3, 1, 8>(simd, &ctx),
+            (3, 3, 2, 1, 4) => self.tiled::<S, 3, 3, 2, 4>(simd, &ctx),
+            (3, 3, 2, 1, _) => self.tiled::<S, 3, 3, 2, 8>(simd, &ctx),
+            (5, 5, 1, 1, _) => self.tiled::<S, 5, 5, 1, 4>(simd, &ctx),
+            (5, 5, 2, 1, _) => self.tiled::<S, 5, 5, 2, 4>(simd, &ctx),
+            _ => self.general::<S>(simd, &ctx, 0..job.out.w),
+        }
+    }
+}
+
+/// The per-row constants of a task.
+struct RowCtx<S: Simd> {
+    /// Pixel (0, 0) of the task's image, channel 0.
+    image: *const f32,
+    /// Input row of kernel row 0, possibly outside the image.
+    iy0: isize,
+    /// Output pixel 0 of the row in the output and the residual, channel 0.
+    y: *mut f32,
+    residual: Option<*const f32>,
+    /// The valid lanes of the task's vectors (all of them unless MASKED).
+    mask: MemMask<S::m32s>,
+}
+
+impl<const MASKED: bool> Task<'_, MASKED> {
+    /// The packed taps and the bias of channel vector `block`.
+    #[inline(always)]
+    fn block_weights<S: Simd>(&self, block: usize) -> (*const f32, S::f32s) {
+        let packed = self.job.packed;
+        let lanes = S::F32_LANES;
+        let taps = packed.params.kh * packed.params.kw;
+        // SAFETY: block < c / lanes rounded up; weights and bias are padded to whole vectors.
+        unsafe {
+            (
+                packed.weights.as_ptr().add(block * taps * lanes),
+                load::<S>(packed.bias.as_ptr().add(block * lanes)),
+            )
+        }
+    }
+
+    /// Output pixel `ox` of channel vector `block`.
+    #[inline(always)]
+    fn store_at<S: Simd>(&self, ctx: &RowCtx<S>, ox: usize, block: usize) -> PixelStore {
+        let job = self.job;
+        let c0 = block * S::F32_LANES;
+        PixelStore {
+            // SAFETY: ox < out.w and c0 < c, so the vector starts inside the output view (and
+            // the residual view, which has the output's shape).
+            y: unsafe { ctx.y.add(ox * job.y_pitch + c0) },
+            residual: ctx.residual.zip(job.residual).map(|(r, (_, pitch))| unsafe { r.add(ox * pitch + c0) }),
+            activation: job.activation,
+        }
+    }
+
+    /// The per-pixel path for the output columns `cols` of the row.
+    #[inline(always)]
+    fn general<S: Simd>(&self, simd: S, ctx: &RowCtx<S>, cols: std::ops::Range<usize>) {
+        let job = self.job;
+        let p = &job.packed.params;
+        for ox in cols {
+            for block in self.blocks.clone() {
+                let (w, bias) = self.block_weights::<S>(block);
+                let win = Window {
+                    // SAFETY: block * lanes < c, a channel of every pixel.
+                    image: unsafe { ctx.image.add(block * S::F32_LANES) },
+                    pitch: job.x_pitch,
+                    ih: job.input.h as isize,
+                    iw: job.input.w as isize,
+                    iy0: ctx.iy0,
+                    ix0: (ox * p.stride_w) as isize - p.pad.left as isize,
+                    kh: p.kh,
+                    kw: p.kw,
+                    dh: p.dilation_h as isize,
+                    dw: p.dilation_w as isize,
+                };
+                // SAFETY: the window only reads pixels inside the image (the vector's lanes that
+                // are valid channels); the packed taps hold kh * kw vectors; ox < out.w.
+                unsafe {
+                    let acc = dwconv_f32_pixel::<S, MASKED>(simd, bias, &win, w, ctx.mask);
+                    dwconv_f32_store::<S, MASKED>(simd, acc, &self.store_at(ctx, ox, block), ctx.mask);
+                }
+            }
+        }
+    }
+
+    /// Row tiles of OW pixels (then of 1) where the window is inside the image horizontally,
+    /// the general path on the left and right borders. Channel vectors are the inner loop, so
+    /// the input streams through memory pixel by pixel; the tile reloads its taps, which costs
+    /// KH * KW loads against the tile's KH * ((OW - 1) * SW + KW) input loads.
+    #[inline(always)]
+    fn tiled<S: Simd, const KH: usize, const KW: usize, const SW: usize, const OW: usize>(
+        &self,
+        simd: S,
+        ctx: &RowCtx<S>,
+    ) {
+        let job = self.job;
+        let p = &job.packed.params;
+        let (iw, ow, pad_left) = (job.input.w, job.out.w, p.pad.left);
+        // Columns whose window [ox * SW - pad_left, .. + KW) lies inside 0..iw.
+        let lo = pad_left.div_ceil(SW).min(ow);
+        let hi = if iw + pad_left >= KW { ((iw + pad_left - KW) / SW + 1).min(ow) } else { 0 };
+        let hi = hi.max(lo);
+        let mut base = TileRows::<KH> { x: [job.packed.zeros.as_ptr(); KH], pitch: [0; KH] };
+        for ky in 0..KH {
+            let iy = ctx.iy0 + (ky * p.dilation_h) as isize;
+            if iy >= 0 && iy < job.input.h as isize {
+                // SAFETY: iy is a row of the image.
+                base.x[ky] = unsafe { ctx.image.add(iy as usize * iw * job.x_pitch) };
+                base.pitch[ky] = job.x_pitch;
+            }
+        }
+        self.general::<S>(simd, ctx, 0..lo);
+        let mut ox = lo;
+        while ox + OW <= hi {
+            self.tile::<S, KH, KW, SW, OW>(simd, ctx, &base, ox);
+            ox += OW;
+        }
+        while ox < hi {
+            self.tile::<S, KH, KW, SW, 1>(simd, ctx, &base, ox);
+            ox += 1;
+        }
+        self.general::<S>(simd, ctx, hi..ow);
+    }
+
+    #[inline(always)]
+    fn tile<S: Simd, const KH: usize, const KW: usize, const SW: usize, const OW: usize>(
+        &self,
+        simd: S,
+        ctx: &RowCtx<S>,
+        base: &TileRows<KH>,
+        ox: usize,
+    ) {
+        let lanes = S::F32_LANES;
+        let ix0 = ox * SW - self.job.packed.params.pad.left;
+        for block in self.blocks.clone() {
+            let (w, bias) = self.block_weights::<S>(block);
+            let mut weights = [[simd.splat_f32s(0.0); KW]; KH];
+            for (ky, row) in weights.iter_mut().enumerate() {
+                for (kx, v) in row.iter_mut().enumerate() {
+                    // SAFETY: the packed taps hold KH * KW vectors.
+                    *v = unsafe { load::<S>(w.add((ky * KW + kx) * lanes)) };
+                }
+            }
+            // SAFETY: ox >= lo, so ix0 >= 0, and block * lanes < c; zero rows have pitch 0 and
+            // stay on the zero vector.
+            let rows = TileRows::<KH> {
+                x: core::array::from_fn(|ky| unsafe {
+                    base.x[ky].add(ix0 * base.pitch[ky] + if base.pitch[ky] == 0 { 0 } else { block * lanes })
+                }),
+                pitch: base.pitch,
+            };
+            let mut acc = [bias; OW];
+            // SAFETY: ox + OW <= hi, so columns ix0 .. ix0 + (OW - 1) * SW + KW are inside the
+            // image row (or the zero vector); the outputs ox .. ox + OW are inside the row.
+            unsafe {
+                dwconv_f32_row::<S, KH, KW, SW, OW, MASKED>(simd, &mut acc, &weights, &rows, ctx.mask);
+                for (o, a) in acc.iter().enumerate() {
+                    dwconv_f32_store::<S, MASKED>(simd, *a, &self.store_at(ctx, ox + o, block), ctx.mask);
+                }
+            }
+        }
+    }
+}

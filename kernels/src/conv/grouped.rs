@@ -1,0 +1,228 @@
+//! Grouped convolution for any `groups > 1` dividing both channel counts (ResNeXt's 32 groups,
+//! AlexNet's 2, a depthwise multiplier > 1), on the GEMM micro-kernel.
+//!
+//! The weights are packed in blocks (see `pack::grouped`): several small groups share one
+//! vector of output channels with block-diagonal weights, larger groups get dense blocks of
+//! their own. Each register tile computes, per kernel tap, MR input-row pointers at its block's
+//! first input channel (a shared zero row stands in for padding) and runs the GEMM micro-kernel
+//! over the block's input channels.
+//!
+//! Work is split into tasks of (a band of output pixels) x (a block); each output value is
+//! computed by one task in a fixed order, so results are bitwise identical for any thread count.
+
+use pulp::{Simd, WithSimd};
+use rayon::prelude::*;
+
+use crate::epilogue::{Activation, Epilogue};
+use crate::error::{KernelError, Result};
+use crate::pack::PackedGroupedWeights;
+use crate::params::Conv2dParams;
+use crate::tensor::{Shape, TensorView, TensorViewMut};
+use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, TileStore};
+
+/// Output pixels per task: a multiple of every tile height used here (4, 6, 8, 12).
+const BAND: usize = 96;
+
+/// An error unless `p` is a valid convolution with `groups > 1`.
+pub(crate) fn supports(p: &Conv2dParams) -> Result<()> {
+    crate::pack::grouped::check_grouped(p)
+}
+
+super::entry_points!(
+    /// Grouped convolution on the detected ISA; packs the weights on every call (plan with
+    /// [`Conv2d`](super::Conv2d) to pack once).
+    conv2d_grouped,
+    /// Grouped convolution on an explicit ISA.
+    conv2d_grouped_with,
+    super::Algorithm::Grouped
+);
+
+/// Runs the packed grouped convolution `y = act(conv(x) + bias + residual)` on the current
+/// rayon pool.
+pub(crate) fn run(
+    layer: &str,
+    packed: &PackedGroupedWeights,
+    x: &TensorView<'_>,
+    y: &mut TensorViewMut<'_>,
+    epilogue: &Epilogue<'_>,
+) -> Result<()> {
+    let out = packed.params.output_shape(x.shape())?;
+    if y.shape() != out {
+        return Err(KernelError::ShapeMismatch(format!(
+            "{layer}: output view {:?} differs from the output shape {out:?}",
+            y.shape()
+        )));
+    }
+    epilogue.check(layer, out)?;
+    let job = Job {
+        packed,
+        x: x.data().as_ptr(),
+        x_pitch: x.pitch(),
+        input: x.shape(),
+        y: y.data_mut().as_mut_ptr(),
+        y_pitch: y.pitch(),
+        out,
+        residual: epilogue.residual.map(|r| (r.data().as_ptr(), r.pitch())),
+        activation: epilogue.activation,
+    };
+    packed.isa.dispatch(RunAll { job: &job })
+}
+
+/// Everything a task needs, as raw pointers because tasks write disjoint parts of `y` from
+/// several threads.
+struct Job<'a> {
+    packed: &'a PackedGroupedWeights,
+    x: *const f32,
+    x_pitch: usize,
+    input: Shape,
+    y: *mut f32,
+    y_pitch: usize,
+    out: Shape,
+    residual: Option<(*const f32, usize)>,
+    activation: Activation,
+}
+
+// SAFETY: the pointers come from views that outlive the job (it lives on `run`'s stack while the
+// pool runs the tasks); tasks only read `x`, `residual` and the packed weights, and write
+// disjoint (band, block) regions of `y`.
+unsafe impl Sync for Job<'_> {}
+
+struct RunAll<'a> {
+    job: &'a Job<'a>,
+}
+
+impl WithSimd for RunAll<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let job = self.job;
+        let bands = job.out.pixels().unwrap_or(0).div_ceil(BAND);
+        let blocks = job.packed.blocks.len();
+        (0..bands * blocks).into_par_iter().for_each(|t| {
+            simd.vectorize(Task { job, band: t / blocks, block: t % blocks });
+        });
+    }
+}
+
+struct Task<'a> {
+    job: &'a Job<'a>,
+    band: usize,
+    block: usize,
+}
+
+impl WithSimd for Task<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let lanes = S::F32_LANES;
+        let nv = self.job.packed.blocks[self.block].width.div_ceil(lanes);
+        // Tiles within ukernel::gemm's register budget; one vector gets a taller tile (AVX2:
+        // 12 accumulators + 1 weight + 1 broadcast), as small groups pack into one vector.
+        match (lanes, nv) {
+            (16, 4) => self.band::<S, 6, 4>(simd),
+            (16, 3) => self.band::<S, 8, 3>(simd),
+            (16, 2) => self.band::<S, 8, 2>(simd),
+            (16, _) => self.band::<S, 12, 1>(simd),
+            (8, 2) => self.band::<S, 6, 2>(simd),
+            (8, _) => self.band::<S, 12, 1>(simd),
+            (4, 4) => self.band::<S, 6, 4>(simd),
+            (4, 3) => self.band::<S, 6, 3>(simd),
+            (4, 2) => self.band::<S, 6, 2>(simd),
+            (4, _) => self.band::<S, 12, 1>(simd),
+            (_, 4) => self.band::<S, 4, 4>(simd),
+            (_, 3) => self.band::<S, 4, 3>(simd),
+            (_, 2) => self.band::<S, 4, 2>(simd),
+            (_, _) => self.band::<S, 4, 1>(simd),
+        }
+    }
+}
+
+impl Task<'_> {
+    #[inline(always)]
+    fn band<S: Simd, const MR: usize, const NV: usize>(&self, simd: S) {
+        let job = self.job;
+        let packed = job.packed;
+        let p = &packed.params;
+        let block = packed.blocks[self.block];
+        let (ih, iw) = (job.input.h as isize, job.input.w as isize);
+        let (nr, kmax) = (packed.nr, packed.kmax);
+        let taps = p.kh * p.kw;
+        let lanes = S::F32_LANES;
+        let plane = job.out.h * job.out.w;
+        let pixels = job.out.n * plane;
+        let (p0, p1) = (self.band * BAND, ((self.band + 1) * BAND).min(pixels));
+        let last_lanes = block.width - (NV - 1) * lanes;
+        let zeros = packed.zeros.as_ptr();
+        // SAFETY: blocks tile the packed buffer in panels of taps * kmax * nr floats.
+        let wblock = unsafe { packed.weights.as_ptr().add(self.block * taps * kmax * nr) };
+        for t0 in (p0..p1).step_by(MR) {
+            let rows = MR.min(p1 - t0);
+            let mut img = [0isize; MR];
+            let mut iy0 = [0isize; MR];
+            let mut ix0 = [0isize; MR];
+            let mut y_rows = [core::ptr::null_mut(); MR];
+            let mut res_rows = [core::ptr::null(); MR];
+            for r in 0..MR {
+                let pix = t0 + r.min(rows - 1);
+                let (n, rem) = (pix / plane, pix % plane);
+                let (oy, ox) = (rem / job.out.w, rem % job.out.w);
+                img[r] = (n * job.input.h * job.input.w) as isize;
+                iy0[r] = (oy * p.stride_h) as isize - p.pad.top as isize;
+                ix0[r] = (ox * p.stride_w) as isize - p.pad.left as isize;
+                // SAFETY: pix < pixels and oc0 < c_out, so these are inside the views.
+                y_rows[r] = unsafe { job.y.add(pix * job.y_pitch + block.oc0) };
+                if let Some((res, pitch)) = job.residual {
+                    // SAFETY: as for y; the residual has the output's shape.
+                    res_rows[r] = unsafe { res.add(pix * pitch + block.oc0) };
+                }
+            }
+            // SAFETY (the row pointers below): a pointer into x is formed only for a pixel inside
+            // the image, at the block's first input channel, with its k channels readable;
+            // otherwise it is the zero row (kmax >= k floats).
+            let at = |r: usize, iy: isize, ix: isize| -> *const f32 {
+                if iy >= 0 && iy < ih && ix >= 0 && ix < iw {
+                    let pixel = (img[r] + iy * iw + ix) as usize;
+                    unsafe { job.x.add(pixel * job.x_pitch + block.ic0) }
+                } else {
+                    zeros
+                }
+            };
+            let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
+            for ky in 0..p.kh {
+                let dy = (ky * p.dilation_h) as isize;
+                for kx in 0..p.kw {
+                    let dx = (kx * p.dilation_w) as isize;
+                    let xr: [*const f32; MR] = core::array::from_fn(|r| at(r, iy0[r] + dy, ix0[r] + dx));
+                    // SAFETY: each row has k readable floats; the tap's panel has k rows of nr
+                    // floats, nr >= NV * lanes.
+                    unsafe {
+                        gemm_f32_accumulate::<S, MR, NV>(
+                            simd,
+                            &mut acc,
+                            &xr,
+                            wblock.add((ky * p.kw + kx) * kmax * nr),
+                            nr,
+                            block.k,
+                        )
+                    };
+                }
+            }
+            let store = TileStore {
+                y: y_rows,
+                residual: job.residual.map(|_| res_rows),
+                // SAFETY: the block's bias has nr >= NV * lanes values.
+                bias: unsafe { packed.bias.as_ptr().add(self.block * nr) },
+                rows,
+                last_lanes,
+                first: true,
+                last: true,
+                activation: job.activation,
+            };
+            // SAFETY: rows <= MR rows of y/residual hold the block's width = (NV-1)*lanes +
+            // last_lanes channels from oc0, and the block's bias has NV vectors.
+            unsafe { gemm_f32_store::<S, MR, NV>(simd, &acc, &store) };
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Depthwise micro-kernels, vectorized across channels in NHWC: one vector holds `lanes`
+//! channels of one pixel, and every tap is one FMA of an input vector by a weight vector.
+//!
+//! Layouts: `x = pixel - c` (any pitch between pixels); `w = kh - kw - lanes(c)` (one channel
+//! block of `pack::depthwise`); `acc = OW(vector)`, one per output pixel.
+//!
+//! `dwconv_f32_{KH}x{KW}s{SW}` (`dwconv_f32_row`) computes OW adjacent output pixels of one
+//! channel vector with the KH x KW weights held in registers; each loaded input vector feeds
+//! every output of the tile whose window covers it, so a 3x3 s1 tile of 4 loads 6 vectors per
+//! kernel row for 12 FMAs. Register budget (weights + accumulators + one input):
+//! - AVX2 (16 ymm): 3x3 with OW = 4: 9 + 4 + 1 = 14; 5x5 spills its 25 weights to the stack,
+//!   where the FMAs read them as memory operands.
+//! - AVX-512 and NEON (32 registers): 3x3 with OW = 8: 9 + 8 + 1 = 18; 5x5 with OW = 4: 25 + 4 + 1 = 30.
+
+use pulp::{MemMask, Simd};
+
+use crate::epilogue::Activation;
+use crate::ukernel::simd::{activate, load, store};
+
+/// Output pixels per row tile for a `k x k` kernel at `lanes` f32 lanes (see the register budget).
+pub(crate) const fn row_tile(lanes: usize, k: usize) -> usize {
+    match (lanes, k) {
+        (8, _) => 4,
+        (_, 3) => 8,
+        _ => 4,
+    }
+}
+
+/// Loads one channel vector: all lanes, or (MASKED) the lanes of `mask` with zeros elsewhere.
+///
+/// # Safety
+/// The lanes loaded must be readable.
+#[inline(always)]
+pub(crate) unsafe fn load_channels<S: Simd, const MASKED: bool>(
+    simd: S,
+    p: *const f32,
+    mask: MemMask<S::m32s>,
+) -> S::f32s {
+    if MASKED {
+        // SAFETY: the caller guarantees the masked lanes are readable.
+        unsafe { simd.mask_load_ptr_f32s(mask, p) }
+    } else {
+        // SAFETY: the caller guarantees a full vector is readable.
+        unsafe { load::<S>(p) }
+    }
+}
+
+/// The input rows of a row tile: per kernel row, a pointer at the tile's first input column and
+/// the distance between columns (0 for the zero vector standing in for rows outside the image).
+pub(crate) struct TileRows<const KH: usize> {
+    pub x: [*const f32; KH],
+    pub pitch: [usize; KH],
+}
+
+/// `acc[o] += sum over (ky, kx) of x[ky][o * SW + kx] * w[ky][kx]` for the OW outputs of a tile.
+///
+/// # Safety
+/// Row `ky` must be readable (all lanes, or the masked ones) at columns `0..(OW - 1) * SW + KW`.
+#[inline(always)]
+#[allow(clippy::needless_range_loop)] // ky indexes both the rows and the weights
+pub(crate) unsafe fn dwconv_f32_row<
+    S: Simd,
+    const KH: usize,
+    const KW: usize,
+    const SW: usize,
+    const OW: usize,
+    const MASKED: bool,
+>(
+    simd: S,
+    acc: &mut [S::f32s; OW],
+    w: &[[S::f32s; KW]; KH],
+    rows: &TileRows<KH>,
+    mask: MemMask<S::m32s>,
+) {
+    for ky in 0..KH {
+        for col in 0..(OW - 1) * SW + KW {
+            // SAFETY: col is one of the tile's readable input columns.
+            let xv = unsafe { load_channels::<S, MASKED>(simd, rows.x[ky].add(col * rows.pitch[ky]), mask) };
+            for (o, a) in acc.iter_mut().enumerate() {
+                // The tap of output o that reads this column, if any (resolved at compile time).
+                if col >= o * SW && col - o * SW < KW {
+                    *a = simd.mul_add_f32s(xv, w[ky][col - o * SW], *a);
+                }
+            }
+        }
+    }
+}
+
+/// Where a depthwise output vector goes and what is added to it.
+pub(crate) struct PixelStore {
+    pub y: *mut f32,
+    pub residual: Option<*const f32>,
+    pub activation: Activation,
+}
+
+/// Stores `act(acc + residual)` (the bias is the accumulator's initial value).
+///
+/// # Safety
+/// `y` (and `residual`) must be valid for all lanes, or the masked ones.
+#[inline(always)]
+pub(crate) unsafe fn dwconv_f32_store<S: Simd, const MASKED: bool>(
+    simd: S,
+    acc: S::f32s,
+    out: &PixelStore,
+    mask: MemMask<S::m32s>,
+) {
+    let mut v = acc;
+    if let Some(r) = out.residual {
+        // SAFETY: per the contract.
+        v = simd.add_f32s(v, unsafe { load_channels::<S, MASKED>(simd, r, mask) });
+    }
+    v = activate(simd, out.activation, v);
+    if MASKED {
+        // SAFETY: the masked lanes are writable.
+        unsafe { simd.mask_store_ptr_f32s(mask, out.y, v) };
+    } else {
+        // SAFETY: a full vector is writable.
+        unsafe { store::<S>(out.y, v) };
+    }
+}
+
+/// The window of one output pixel in any geometry (kernel size, stride, padding, dilation).
+pub(crate) struct Window {
+    /// The image's pixel (0, 0) at the channel vector's first channel.
+    pub image: *const f32,
+    pub pitch: usize,
+    pub ih: isize,
+    pub iw: isize,
+    /// Input coordinates of tap (0, 0), possibly outside the image.
+    pub iy0: isize,
+    pub ix0: isize,
+    pub kh: usize,
+    pub kw: usize,
+    pub dh: isize,
+    pub dw: isize,
+}
+
+/// `acc + sum of x * w` over the taps of `win` that fall inside the image (`dwconv_f32_kxk`):
+/// the general path, also used for the border pixels of the row tiles.
+///
+/// # Safety
+/// `win.image` must be readable (all lanes, or the masked ones) at every pixel of the `ih x iw`
+/// image; `w` for `kh * kw` vectors.
+#[inline(always)]
+pub(crate) unsafe fn dwconv_f32_pixel<S: Simd, const MASKED: bool>(
+    simd: S,
+    mut acc: S::f32s,
+    win: &Window,
+    w: *const f32,
+    mask: MemMask<S::m32s>,
+) -> S::f32s {
+    for ky in 0..win.kh {
+        let iy = win.iy0 + ky as isize * win.dh;
+        if iy < 0 || iy >= win.ih {
+            continue;
+        }
+        for kx in 0..win.kw {
+            let ix = win.ix0 + kx as isize * win.dw;
+            if ix < 0 || ix >= win.iw {
+                continue;
+            }
+            // SAFETY: (iy, ix) is inside the image; tap ky * kw + kx is one of the kh * kw vectors.
+            let (xv, wv) = unsafe {
+                (
+                    load_channels::<S, MASKED>(
+                        simd,
+                        win.image.add((iy * win.iw + ix) as usize * win.pitch),
+                        mask,
+                    ),
+                    load::<S>(w.add((ky * win.kw + kx) * S::F32_LANES)),
+                )
+            };
+            acc = simd.mul_add_f32s(xv, wv, acc);
+        }
+    }
+    acc
+}

@@ -1,0 +1,132 @@
+//! Grouped convolution against the f64 reference, on every ISA and thread count.
+
+use lineage_kernels::conv::grouped::conv2d_grouped_with;
+use lineage_kernels::testing::{check_close, conv_problems, ConvProblem, ConvSpace};
+use lineage_kernels::{
+    conv2d, Algorithm, Conv2d, Conv2dParams, Epilogue, Isa, KernelError, Shape, TensorView, TensorViewMut,
+};
+use proptest::prelude::*;
+
+/// At most 64 * 9 products of values in -1..1 per output, accumulated in f32.
+const ATOL: f64 = 1e-4;
+const RTOL: f64 = 1e-4;
+
+fn check(problem: &ConvProblem) -> Result<(), TestCaseError> {
+    let want = problem.reference(&problem.data().unwrap()).unwrap();
+    for isa in Isa::available() {
+        let mut first: Option<Vec<f32>> = None;
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut data = problem.data().unwrap();
+            let got = pool
+                .install(|| {
+                    problem.run(&mut data, |x, w, b, y, e| {
+                        conv2d_grouped_with(isa, &problem.params, x, w, b, y, e)
+                    })
+                })
+                .map_err(|e| TestCaseError::fail(format!("{isa:?}: {e}")))?;
+            check_close(&got, &want, ATOL, RTOL).map_err(|e| TestCaseError::fail(format!("{isa:?}: {e}")))?;
+            prop_assert!(problem.margins_untouched(&data), "{isa:?}: wrote outside the output view");
+            match &first {
+                Some(f) => prop_assert!(f == &got, "{isa:?}: {threads} threads differ bitwise from 1 thread"),
+                None => first = Some(got),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Grouped problems with `channels` per group in and out (the channel count then is below, at
+/// or above the vector width depending on the groups).
+fn grouped_space(channels: std::ops::RangeInclusive<usize>, groups: Vec<usize>) -> ConvSpace {
+    ConvSpace {
+        c_in_per_group: channels.clone(),
+        c_out_per_group: channels,
+        groups,
+        kh: 1..=3,
+        kw: 1..=3,
+        hw: 1..=9,
+        ..ConvSpace::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Few channels per group: several groups share one vector (block-diagonal weights).
+    #[test]
+    fn small_groups_match_reference(problem in conv_problems(grouped_space(1..=8, vec![2, 3, 4, 8, 32]))) {
+        check(&problem)?;
+    }
+
+    /// Many channels per group: a dense block (or several) per group, with partial vectors.
+    #[test]
+    fn large_groups_match_reference(problem in conv_problems(grouped_space(9..=64, vec![2, 3, 4]))) {
+        check(&problem)?;
+    }
+
+    /// Channel multiplier > 1 depthwise and groups = channels (one input channel per group).
+    #[test]
+    fn one_input_channel_per_group_matches_reference(problem in conv_problems(ConvSpace {
+        c_in_per_group: 1..=1, c_out_per_group: 1..=4, ..grouped_space(1..=1, vec![2, 3, 8, 16, 17, 32])
+    })) {
+        check(&problem)?;
+    }
+}
+
+/// The ResNeXt shapes themselves: 32 groups of 4, 8, 16 and 32 channels, 3x3, stride 1 and 2.
+#[test]
+fn resnext_shapes_match_reference() {
+    for (cpg, stride) in [(4, 1), (8, 2), (16, 1), (32, 2)] {
+        let params = Conv2dParams { groups: 32, ..Conv2dParams::square(32 * cpg, 32 * cpg, 3, stride, 1) };
+        let problem = ConvProblem {
+            params,
+            input_shape: Shape::new(1, 7, 6, 32 * cpg),
+            input_margin: (1, 2),
+            output_margin: (3, 0),
+            activation: lineage_kernels::Activation::Relu,
+            with_bias: true,
+            with_residual: true,
+            seed: cpg as u64,
+        };
+        check(&problem).unwrap_or_else(|e| panic!("{cpg} per group, stride {stride}: {e}"));
+    }
+}
+
+#[test]
+fn selects_grouped_for_groups_that_are_not_depthwise() {
+    let input = Shape::new(1, 8, 8, 64);
+    for (c_out, groups) in [(64, 32), (128, 64), (64, 2)] {
+        let p = Conv2dParams { groups, ..Conv2dParams::square(64, c_out, 3, 1, 1) };
+        let w = vec![0.0; p.weight_len().unwrap()];
+        let conv = Conv2d::new(&p, input, &w, None).unwrap();
+        assert_eq!(conv.algorithm(), Algorithm::Grouped, "{p:?}");
+    }
+}
+
+#[test]
+fn rejects_groups_that_do_not_divide_the_channels() {
+    let x = vec![0.0; 4 * 4 * 12];
+    let xv = TensorView::new(&x, Shape::new(1, 4, 4, 12)).unwrap();
+    for (c_in, c_out, groups) in [(12, 12, 0), (12, 12, 5), (12, 10, 4), (12, 8, 3), (12, 12, 1)] {
+        let p = Conv2dParams { groups, ..Conv2dParams::square(c_in, c_out, 3, 1, 1) };
+        let w = vec![0.0; 12 * 12 * 9];
+        let mut y = vec![0.0; 4 * 4 * c_out];
+        let mut yv = TensorViewMut::new(&mut y, Shape::new(1, 4, 4, c_out)).unwrap();
+        let e = Epilogue::default();
+        let err = conv2d_grouped_with(Isa::Scalar, &p, &xv, &w, None, &mut yv, &e).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains(&format!("groups = {groups}")), "{p:?}: {message}");
+        if groups != 1 {
+            assert!(matches!(err, KernelError::InvalidParams(_)), "{p:?}: {err:?}");
+            assert!(conv2d(&p, &xv, &w, None, &mut yv, &e).is_err(), "{p:?}");
+        }
+    }
+}
+
+#[test]
+fn rejects_wrong_weight_length() {
+    let p = Conv2dParams { groups: 4, ..Conv2dParams::square(16, 16, 3, 1, 1) };
+    let err = Conv2d::with(Isa::Scalar, Algorithm::Grouped, &p, &[0.0; 16 * 16 * 9], None).unwrap_err();
+    assert!(matches!(&err, KernelError::ShapeMismatch(m) if m.contains("576")), "{err:?}");
+}
