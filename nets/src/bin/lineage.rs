@@ -12,7 +12,7 @@ const USAGE: &str = "usage:
   lineage list
   lineage info <model> [--size N]
   lineage run <model> [--weights W.safetensors] --input X.npy [--output Y.npy] [--threads N] [--top K]
-  lineage bench <model> [--weights W.safetensors] [--threads N] [--runs R] [--size N]";
+  lineage bench <model> [--weights W.safetensors] [--threads N] [--runs R] [--size N] [--profile yes]";
 
 /// Seed of the random weights used when no file is given.
 const SEED: u64 = 42;
@@ -100,13 +100,14 @@ fn run(raw: Vec<String>) -> Result<(), String> {
             .map_err(|e| e.to_string())
         }
         "bench" => {
-            args.check_known(&["weights", "threads", "runs", "size"])?;
+            args.check_known(&["weights", "threads", "runs", "size", "profile"])?;
             bench(
                 model()?,
                 args.get("weights").map(PathBuf::from),
                 args.number("threads", 1)?,
                 args.number("runs", 10)?,
                 args.number("size", 224)?,
+                args.get("profile").is_some_and(|v| v == "yes"),
             )
             .map_err(|e| e.to_string())
         }
@@ -204,6 +205,7 @@ fn bench(
     threads: usize,
     runs: usize,
     size: usize,
+    profile: bool,
 ) -> Result<(), NetError> {
     let net = models::by_name(model)?;
     let shape = Shape::new(1, size, size, 3);
@@ -233,5 +235,58 @@ fn bench(
         times[0],
         times[times.len() - 1]
     );
+    if profile {
+        print_profile(&plan, &mut ws, &x, runs.max(1))?;
+    }
+    Ok(())
+}
+
+/// Shares of the run time by step kind and algorithm, and the slowest steps, over `runs` runs.
+fn print_profile(plan: &Plan, ws: &mut Workspace, x: &[f32], runs: usize) -> Result<(), NetError> {
+    let steps = plan.steps();
+    let mut seconds = vec![0.0; steps.len()];
+    let pool = ws.pool();
+    pool.install(|| -> Result<(), NetError> {
+        for _ in 0..runs {
+            plan.run_profiled(Input::Nchw(x), ws, &mut seconds)?;
+        }
+        Ok(())
+    })?;
+    let total: f64 = seconds.iter().sum();
+    let mut groups: Vec<(String, f64, usize)> = Vec::new();
+    for (s, t) in steps.iter().zip(&seconds) {
+        let key = match s.algorithm {
+            Some(a) => format!("{} ({a})", s.kind),
+            None => s.kind.to_string(),
+        };
+        match groups.iter_mut().find(|g| g.0 == key) {
+            Some(g) => {
+                g.1 += t;
+                g.2 += 1;
+            }
+            None => groups.push((key, *t, 1)),
+        }
+    }
+    groups.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("time by kind over {runs} profiled runs:");
+    for (key, t, n) in &groups {
+        println!("  {:>5.1}%  {n:>3} x {key}", 100.0 * t / total);
+    }
+    let mut order: Vec<usize> = (0..steps.len()).collect();
+    order.sort_by(|&a, &b| seconds[b].total_cmp(&seconds[a]));
+    println!("slowest steps:");
+    for &i in order.iter().take(8) {
+        let s = &steps[i];
+        let o = s.output;
+        println!(
+            "  {:>5.1}%  {:<28} {:<10} -> {}x{}x{}",
+            100.0 * seconds[i] / total,
+            s.name,
+            s.algorithm.unwrap_or(s.kind),
+            o.c,
+            o.h,
+            o.w
+        );
+    }
     Ok(())
 }
