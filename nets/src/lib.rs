@@ -8,6 +8,7 @@ pub mod error;
 pub mod graph;
 mod init;
 pub mod models;
+pub mod npy;
 pub mod plan;
 pub mod summary;
 pub mod weights;

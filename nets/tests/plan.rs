@@ -166,3 +166,17 @@ fn plan_is_send_and_sync_and_runs_from_several_threads() {
         assert_eq!(t, alone);
     }
 }
+
+#[test]
+fn profiled_run_gives_the_same_output_and_times_every_step() {
+    let net = models::by_name("resnet18").unwrap();
+    let plan = Plan::new(&net, &lineage_nets::Weights::random(&net, 4), Shape::new(1, 32, 32, 3)).unwrap();
+    let x = random_input(Shape::new(1, 32, 32, 3), 3);
+    let mut ws = Workspace::new(&plan, Threads::Count(1)).unwrap();
+    let plain = plan.run(Input::Nchw(&x), &mut ws).unwrap().data()[..1000].to_vec();
+    let mut seconds = vec![0.0; plan.steps().len()];
+    let timed = plan.run_profiled(Input::Nchw(&x), &mut ws, &mut seconds).unwrap().data()[..1000].to_vec();
+    assert_eq!(plain, timed);
+    assert!(seconds.iter().all(|&t| t > 0.0));
+    assert!(plan.run_profiled(Input::Nchw(&x), &mut ws, &mut [0.0; 3]).is_err());
+}

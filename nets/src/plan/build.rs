@@ -159,7 +159,7 @@ impl Plan {
                 let conv = conv_kernel(&nodes[c], input.shape, weights)?;
                 (
                     format!("{}+{}", nodes[c].name, node.name),
-                    Kind::Conv { conv, act, residual: Some(residual) },
+                    Kind::Conv { conv: Box::new(conv), act, residual: Some(residual) },
                 )
             } else {
                 let kind = match &node.op {
@@ -275,7 +275,7 @@ fn step_kind(node: &Node, input: Shape, output: Shape, weights: &Weights) -> Res
     let name = &node.name;
     Ok(match &node.op {
         Op::Conv { act, .. } => {
-            Kind::Conv { conv: conv_kernel(node, input, weights)?, act: *act, residual: None }
+            Kind::Conv { conv: Box::new(conv_kernel(node, input, weights)?), act: *act, residual: None }
         }
         Op::BatchNorm { eps, act } => {
             let t = |s: &str| weights.expect(&format!("{name}.{s}"), &[input.c]);

@@ -111,6 +111,38 @@ impl Plan {
         TensorView::with_pitch(&arena[out.offset..], out.shape, out.pitch).map_err(NetError::kernel("output"))
     }
 
+    /// [`Plan::run`] that also adds each step's wall time in seconds to `seconds[step]` (in
+    /// the order of [`Plan::steps`]); allocates nothing either.
+    pub fn run_profiled<'w>(
+        &self,
+        input: Input<'_>,
+        workspace: &'w mut Workspace,
+        seconds: &mut [f64],
+    ) -> Result<TensorView<'w>> {
+        if seconds.len() != self.steps.len() {
+            return Err(NetError::Input(format!(
+                "{}: {} timing slots for {} steps",
+                self.name,
+                seconds.len(),
+                self.steps.len()
+            )));
+        }
+        workspace.check(self)?;
+        let Workspace { arena, scratch, pool } = workspace;
+        let arena = &mut arena[..self.arena_len];
+        self.write_input(input, arena)?;
+        pool.install(|| {
+            self.steps.iter().zip(seconds.iter_mut()).try_for_each(|(s, t)| {
+                let start = std::time::Instant::now();
+                s.run(arena, scratch)?;
+                *t += start.elapsed().as_secs_f64();
+                Ok::<(), NetError>(())
+            })
+        })?;
+        let out = self.output;
+        TensorView::with_pitch(&arena[out.offset..], out.shape, out.pitch).map_err(NetError::kernel("output"))
+    }
+
     fn write_input(&self, input: Input<'_>, arena: &mut [f32]) -> Result<()> {
         let slot = self.input;
         let want = slot.shape.n * slot.shape.h * slot.shape.w * slot.shape.c;

@@ -30,7 +30,7 @@ impl Slot {
 pub(crate) enum Kind {
     /// `act(conv(x) + bias + residual)`: batch norm folded in, the residual add fused.
     Conv {
-        conv: Conv2d,
+        conv: Box<Conv2d>,
         act: Activation,
         residual: Option<Slot>,
     },
