@@ -140,8 +140,9 @@ fn mobilenet_v1_separable_blocks_match_pytorch() {
 }
 
 /// (file name in `LINEAGE_PARITY_DIR`, model): random reference weights with non-degenerate BN
-/// statistics, 224x224 input (299x299 for the Inceptions) and the reference's logits.
-const NETS: [(&str, &str); 9] = [
+/// statistics, 224x224 input (299x299 for the Inceptions) and the reference's logits. zfnet is
+/// pytorchcv's model; alexnet_original a PyTorch `Sequential` of the paper's layer list.
+const NETS: [(&str, &str); 10] = [
     ("alexnet", "alexnet"),
     ("vgg16", "vgg16"),
     ("googlenet", "googlenet"),
@@ -151,6 +152,7 @@ const NETS: [(&str, &str); 9] = [
     ("densenet121", "densenet121"),
     ("mobilenetv1_100", "mobilenet_v1"),
     ("zfnet", "zfnet"),
+    ("alexnet_original", "alexnet_original"),
 ];
 
 #[test]
