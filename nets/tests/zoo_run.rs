@@ -70,3 +70,38 @@ fn densenets_run() {
 fn mobilenet_v1_runs() {
     runs("mobilenet_v1", 32);
 }
+
+#[test]
+fn googlenet_transform_input_equals_transforming_the_input_by_hand() {
+    use lineage_nets::models::googlenet::{googlenet_with, insert_transform_input};
+    let side = 64;
+    let plain = googlenet_with(1000, false).unwrap();
+    let transformed = googlenet_with(1000, true).unwrap();
+    let weights = Weights::random(&plain, 5);
+    let mut with_transform = weights.clone();
+    insert_transform_input(&mut with_transform);
+    with_transform.check(&transformed, true).unwrap();
+    let shape = Shape::new(1, side, side, 3);
+    let mut rng = NormalRng::new(2);
+    let x: Vec<f32> = (0..3 * side * side).map(|_| rng.next_normal() as f32).collect();
+    // torchvision: x_c * (std_c / 0.5) + (mean_c - 0.5) / 0.5, channel-major (NCHW).
+    let (mean, std) = ([0.485f32, 0.456, 0.406], [0.229f32, 0.224, 0.225]);
+    let by_hand: Vec<f32> = x
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let c = i / (side * side);
+            v * (std[c] / 0.5) + (mean[c] - 0.5) / 0.5
+        })
+        .collect();
+    let plan = Plan::new(&plain, &weights, shape).unwrap();
+    let mut ws = Workspace::new(&plan, Threads::Count(1)).unwrap();
+    let expected = logits(&plan, &mut ws, &by_hand);
+    let plan = Plan::new(&transformed, &with_transform, shape).unwrap();
+    let mut ws = Workspace::new(&plan, Threads::Count(1)).unwrap();
+    let got = logits(&plan, &mut ws, &x);
+    let scale = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let diff = got.iter().zip(&expected).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(diff <= 1e-5 * scale, "{diff} vs {scale}");
+    assert_ne!(got, logits(&plan, &mut ws, &by_hand));
+}
