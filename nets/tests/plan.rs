@@ -180,3 +180,19 @@ fn profiled_run_gives_the_same_output_and_times_every_step() {
     assert!(seconds.iter().all(|&t| t > 0.0));
     assert!(plan.run_profiled(Input::Nchw(&x), &mut ws, &mut [0.0; 3]).is_err());
 }
+
+#[test]
+fn workspaces_can_share_the_callers_pool() {
+    let net = models::by_name("resnet18").unwrap();
+    let plan = Plan::new(&net, &lineage_nets::Weights::random(&net, 5), Shape::new(1, 32, 32, 3)).unwrap();
+    let x = random_input(Shape::new(1, 32, 32, 3), 4);
+    let pool = std::sync::Arc::new(rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap());
+    let mut a = Workspace::new(&plan, Threads::Pool(pool.clone())).unwrap();
+    let mut b = Workspace::new(&plan, Threads::Pool(pool)).unwrap();
+    assert_eq!(a.threads(), 2);
+    let ya = plan.run(Input::Nchw(&x), &mut a).unwrap().data()[..1000].to_vec();
+    let yb = plan.run(Input::Nchw(&x), &mut b).unwrap().data()[..1000].to_vec();
+    let mut own = Workspace::new(&plan, Threads::Count(1)).unwrap();
+    assert_eq!(ya, yb);
+    assert_eq!(ya, plan.run(Input::Nchw(&x), &mut own).unwrap().data()[..1000].to_vec());
+}
