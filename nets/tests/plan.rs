@@ -196,3 +196,15 @@ fn workspaces_can_share_the_callers_pool() {
     assert_eq!(ya, yb);
     assert_eq!(ya, plan.run(Input::Nchw(&x), &mut own).unwrap().data()[..1000].to_vec());
 }
+
+#[test]
+fn an_absurd_input_size_is_an_error_not_an_abort() {
+    let (mut b, x) = NetBuilder::new("wide", 3).unwrap();
+    let y = b.conv("c", x, ConvSpec::new(64, 1, 1, 0), Activation::None).unwrap();
+    let net = b.finish(y).unwrap();
+    // 2^22 x 2^22 pixels: the arena would need 2^52 floats.
+    let shape = Shape::new(1, 1 << 22, 1 << 22, 3);
+    let plan = Plan::new(&net, &random_weights(&net, 1), shape).unwrap();
+    let err = Workspace::new(&plan, Threads::Count(1)).unwrap_err().to_string();
+    assert!(err.contains("cannot allocate"), "{err}");
+}
