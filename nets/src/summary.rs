@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use lineage_kernels::Shape;
+use lineage_kernels::{Conv2dParams, Shape};
 
 use crate::error::Result;
 use crate::graph::{Net, Op};
@@ -112,6 +112,33 @@ impl Net {
                     .sum()
             })
             .collect()
+    }
+}
+
+/// A convolution of a network with the input shape it sees: what benchmarks iterate over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvLayer {
+    pub name: String,
+    pub params: Conv2dParams,
+    pub input: Shape,
+}
+
+impl Net {
+    /// Every convolution with its parameters and input shape, for an input of `input`.
+    pub fn conv_layers(&self, input: Shape) -> Result<Vec<ConvLayer>> {
+        let shapes = self.infer_shapes(input)?;
+        Ok(self
+            .nodes
+            .iter()
+            .filter_map(|node| match &node.op {
+                Op::Conv { params, .. } => Some(ConvLayer {
+                    name: node.name.clone(),
+                    params: *params,
+                    input: shapes[node.inputs[0].index()],
+                }),
+                _ => None,
+            })
+            .collect())
     }
 }
 

@@ -4,6 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
+use safetensors::tensor::{Metadata, TensorInfo};
 use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{NetError, Result};
@@ -12,6 +16,9 @@ use crate::init::NormalRng;
 
 /// Buffers PyTorch saves that inference never uses.
 const IGNORED_SUFFIXES: [&str; 1] = [".num_batches_tracked"];
+
+/// The safetensors crate's own limit on the JSON header.
+const MAX_HEADER: u64 = 100_000_000;
 
 /// One tensor: row-major data of `shape`.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,14 +36,68 @@ pub struct Weights {
 }
 
 impl Weights {
-    /// Reads a safetensors file.
+    /// Reads a safetensors file one tensor at a time, so that the peak memory is the f32
+    /// weights plus the largest tensor's bytes (not the whole file twice). The header is
+    /// validated first: its length (at most 100 MB), the data size against the file size, and
+    /// every tensor's byte range against its dtype and shape.
     pub fn load(path: &Path) -> Result<Weights> {
-        let bytes =
-            std::fs::read(path).map_err(|e| NetError::Io(format!("reading {}: {e}", path.display())))?;
-        Self::from_safetensors(&bytes).map_err(|e| match e {
-            NetError::Weights(m) => NetError::Weights(format!("{}: {m}", path.display())),
-            other => other,
-        })
+        let name = path.display();
+        let io = |e: std::io::Error| NetError::Io(format!("reading {name}: {e}"));
+        let bad = |m: String| NetError::Weights(format!("{name}: not a valid safetensors file: {m}"));
+        let mut file = File::open(path).map_err(io)?;
+        let file_len = file.metadata().map_err(io)?.len();
+        let mut len_bytes = [0u8; 8];
+        file.read_exact(&mut len_bytes)
+            .map_err(|_| bad(format!("{file_len} bytes, shorter than the header length")))?;
+        let header_len = u64::from_le_bytes(len_bytes);
+        if header_len > MAX_HEADER || header_len + 8 > file_len {
+            return Err(bad(format!("header of {header_len} bytes in a file of {file_len} bytes")));
+        }
+        let mut header = vec![0u8; header_len as usize];
+        file.read_exact(&mut header).map_err(io)?;
+        let meta: Metadata =
+            serde_json::from_slice(&header).map_err(|e| bad(format!("corrupt header: {e}")))?;
+        let data_len = file_len - 8 - header_len;
+        if meta.data_len() as u64 != data_len {
+            return Err(bad(format!(
+                "the header describes {} bytes of data, the file holds {data_len}",
+                meta.data_len()
+            )));
+        }
+        let mut infos: Vec<(String, &TensorInfo)> = meta.tensors().into_iter().collect();
+        infos.sort_by_key(|(_, info)| info.data_offsets);
+        let mut tensors = HashMap::new();
+        let mut buf = Vec::new();
+        for (tensor, info) in infos {
+            if IGNORED_SUFFIXES.iter().any(|s| tensor.ends_with(s)) {
+                continue;
+            }
+            let (start, end) = info.data_offsets;
+            let count = info.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            let width = match info.dtype {
+                Dtype::F32 => 4,
+                Dtype::F16 | Dtype::BF16 => 2,
+                other => {
+                    return Err(NetError::Weights(format!(
+                        "{name}: tensor {tensor:?} {:?} has dtype {other:?}; expected F32, F16 or BF16",
+                        info.shape
+                    )))
+                }
+            };
+            if end < start
+                || end as u64 > data_len
+                || count.and_then(|c| c.checked_mul(width)) != Some(end - start)
+            {
+                return Err(bad(format!("tensor {tensor:?} {:?} has byte range {start}..{end}", info.shape)));
+            }
+            buf.resize(end - start, 0);
+            file.seek(SeekFrom::Start(8 + header_len + start as u64)).map_err(io)?;
+            file.read_exact(&mut buf).map_err(io)?;
+            let data = convert(info.dtype, &buf).ok_or_else(|| bad(format!("tensor {tensor:?}")))?;
+            tensors.insert(tensor, Tensor { shape: info.shape.clone(), data });
+        }
+        let metadata = meta.metadata().clone().unwrap_or_default().into_iter().collect();
+        Ok(Weights { tensors, metadata })
     }
 
     /// Parses a safetensors buffer. Every tensor is converted to f32 (from f32, f16 or bf16);

@@ -105,3 +105,14 @@ fn unknown_model_is_an_error() {
     let err = models::by_name("resnet51").unwrap_err().to_string();
     assert!(err.contains("resnet51") && err.contains("resnet50"), "{err}");
 }
+
+#[test]
+fn conv_layers_list_every_convolution_with_its_input() {
+    let net = models::by_name("resnet50").unwrap();
+    let convs = net.conv_layers(Shape::new(1, 224, 224, 3)).unwrap();
+    assert_eq!(convs.len(), 53);
+    assert_eq!(convs[0].name, "conv1");
+    assert_eq!(convs[0].input, Shape::new(1, 224, 224, 3));
+    let c = convs.iter().find(|c| c.name == "layer3.0.conv2").unwrap();
+    assert_eq!((c.input, c.params.stride_h, c.params.c_in), (Shape::new(1, 28, 28, 256), 2, 256));
+}

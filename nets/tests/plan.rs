@@ -180,3 +180,31 @@ fn profiled_run_gives_the_same_output_and_times_every_step() {
     assert!(seconds.iter().all(|&t| t > 0.0));
     assert!(plan.run_profiled(Input::Nchw(&x), &mut ws, &mut [0.0; 3]).is_err());
 }
+
+#[test]
+fn workspaces_can_share_the_callers_pool() {
+    let net = models::by_name("resnet18").unwrap();
+    let plan = Plan::new(&net, &lineage_nets::Weights::random(&net, 5), Shape::new(1, 32, 32, 3)).unwrap();
+    let x = random_input(Shape::new(1, 32, 32, 3), 4);
+    let pool = std::sync::Arc::new(rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap());
+    let mut a = Workspace::new(&plan, Threads::Pool(pool.clone())).unwrap();
+    let mut b = Workspace::new(&plan, Threads::Pool(pool)).unwrap();
+    assert_eq!(a.threads(), 2);
+    let ya = plan.run(Input::Nchw(&x), &mut a).unwrap().data()[..1000].to_vec();
+    let yb = plan.run(Input::Nchw(&x), &mut b).unwrap().data()[..1000].to_vec();
+    let mut own = Workspace::new(&plan, Threads::Count(1)).unwrap();
+    assert_eq!(ya, yb);
+    assert_eq!(ya, plan.run(Input::Nchw(&x), &mut own).unwrap().data()[..1000].to_vec());
+}
+
+#[test]
+fn an_absurd_input_size_is_an_error_not_an_abort() {
+    let (mut b, x) = NetBuilder::new("wide", 3).unwrap();
+    let y = b.conv("c", x, ConvSpec::new(64, 1, 1, 0), Activation::None).unwrap();
+    let net = b.finish(y).unwrap();
+    // 2^22 x 2^22 pixels: the arena would need 2^52 floats.
+    let shape = Shape::new(1, 1 << 22, 1 << 22, 3);
+    let plan = Plan::new(&net, &random_weights(&net, 1), shape).unwrap();
+    let err = Workspace::new(&plan, Threads::Count(1)).unwrap_err().to_string();
+    assert!(err.contains("cannot allocate"), "{err}");
+}

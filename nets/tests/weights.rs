@@ -124,3 +124,31 @@ fn random_weights_are_seeded_he_normal() {
     assert!((var / expected - 1.0).abs() < 0.01, "variance {var} vs {expected}");
     assert_eq!(a.get("layer4.1.bn2.running_var").unwrap().data, vec![1.0; 512]);
 }
+
+#[test]
+fn loading_a_file_streams_and_checks_it_like_a_buffer() {
+    let dir = std::env::temp_dir().join(format!("lineage-weights-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("w.safetensors");
+    let mut t = good_tensors();
+    let half: Vec<u8> = [0x3c00u16, 0xc000, 0x0001].iter().flat_map(|h| h.to_le_bytes()).collect();
+    t[1] = ("bn1.weight", Dtype::F16, vec![3], half);
+    let bytes = file(&t);
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(Weights::load(&path).unwrap(), Weights::from_safetensors(&bytes).unwrap());
+    for cut in [0, 4, 8, 20, bytes.len() / 2, bytes.len() - 1] {
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let err = Weights::load(&path).unwrap_err().to_string();
+        assert!(err.contains("w.safetensors") && err.contains("safetensors file"), "cut at {cut}: {err}");
+    }
+    let mut huge = (1u64 << 60).to_le_bytes().to_vec();
+    huge.extend_from_slice(b"{}");
+    std::fs::write(&path, &huge).unwrap();
+    assert!(Weights::load(&path).unwrap_err().to_string().contains("header of 1152921504606846976 bytes"));
+    let mut t = good_tensors();
+    t[1] = ("bn1.weight", Dtype::I32, vec![3], vec![0; 12]);
+    std::fs::write(&path, file(&t)).unwrap();
+    let err = Weights::load(&path).unwrap_err().to_string();
+    assert!(err.contains("bn1.weight") && err.contains("I32"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -38,7 +38,7 @@ impl Workspace {
             ),
             Threads::Pool(p) => p,
         };
-        Ok(Workspace { arena: vec![0.0; plan.arena_len], scratch: vec![0.0; plan.scratch_len], pool })
+        Ok(Workspace { arena: zeroed(plan.arena_len)?, scratch: zeroed(plan.scratch_len)?, pool })
     }
 
     /// The workspace's pool. [`Plan::run`] installs itself in it; a caller that runs many images
@@ -66,4 +66,13 @@ impl Workspace {
         }
         Ok(())
     }
+}
+
+/// `len` zeros, or an error (not an abort) when the memory is not available.
+fn zeroed(len: usize) -> Result<Vec<f32>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|e| NetError::Input(format!("cannot allocate a workspace of {len} floats: {e}")))?;
+    v.resize(len, 0.0);
+    Ok(v)
 }
