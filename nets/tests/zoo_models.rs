@@ -355,3 +355,24 @@ fn mobilenet_v1_separable_blocks_cost_1_over_n_plus_1_over_dk2_of_a_standard_con
     // The paper's 569M MACs (the FC adds 1M).
     assert!((5.68e8..5.70e8).contains(&(s.total_macs as f64)), "{}", s.total_macs);
 }
+
+/// Multiply-accumulates of conv and linear layers counted in PyTorch with forward hooks
+/// (conv: output elements x in/groups x kh x kw; linear: in x out) on the reference models
+/// (224x224, 299x299 for the Inceptions).
+const PYTORCH_MACS: [(&str, u64); 8] = [
+    ("zfnet", 1_168_032_896),
+    ("vgg16", 15_470_264_320),
+    ("googlenet", 1_498_376_192),
+    ("inception_v3", 5_713_216_096),
+    ("inception_v4", 12_253_974_624),
+    ("resnext50_32x4d", 4_230_479_872),
+    ("densenet121", 2_834_161_664),
+    ("mobilenet_v1", 568_740_352),
+];
+
+#[test]
+fn mac_counts_equal_pytorch_hook_counts() {
+    for (name, macs) in PYTORCH_MACS {
+        assert_eq!(summary(name).total_macs, macs, "{name}");
+    }
+}
