@@ -64,6 +64,11 @@ fn margins() -> impl Strategy<Value = (usize, usize)> {
     (0..=3usize, 0..=3usize)
 }
 
+/// Channel counts below, at and above every vector width, and past one task's chunk of 512.
+fn channels() -> impl Strategy<Value = usize> {
+    prop_oneof![3 => 1..=70usize, 1 => 500..=600usize]
+}
+
 fn activations() -> impl Strategy<Value = Activation> {
     prop_oneof![Just(Activation::None), Just(Activation::Relu), Just(Activation::Relu6)]
 }
@@ -208,7 +213,7 @@ proptest! {
 
     #[test]
     fn local_response_norm_matches_reference(
-        (n, c, h, w, size) in (1..=2usize, 1..=40usize, 1..=5usize, 1..=5usize, 1..=7usize),
+        (n, c, h, w, size) in (1..=2usize, channels(), 1..=5usize, 1..=5usize, 1..=7usize),
         (alpha, beta, k) in (prop::sample::select(vec![1e-4f32, 0.1, 2.0]), prop::sample::select(vec![0.75f32, 0.5, 1.3]), prop::sample::select(vec![1.0f32, 2.0])),
         (m0, m1, seed) in (margins(), margins(), any::<u64>()),
     ) {
@@ -221,7 +226,7 @@ proptest! {
 
     #[test]
     fn batch_norm_matches_reference(
-        (n, c, h, w) in (1..=2usize, 1..=70usize, 1..=4usize, 1..=4usize),
+        (n, c, h, w) in (1..=2usize, channels(), 1..=4usize, 1..=4usize),
         act in activations(),
         (m0, m1, seed) in (margins(), margins(), any::<u64>()),
     ) {
@@ -240,7 +245,7 @@ proptest! {
 
     #[test]
     fn activation_add_and_copy_match_reference(
-        (n, c, h, w) in (1..=2usize, 1..=70usize, 1..=4usize, 1..=4usize),
+        (n, c, h, w) in (1..=2usize, channels(), 1..=4usize, 1..=4usize),
         act in activations(),
         (m0, m1, m2, seed) in (margins(), margins(), margins(), any::<u64>()),
     ) {

@@ -208,3 +208,22 @@ fn an_absurd_input_size_is_an_error_not_an_abort() {
     let err = Workspace::new(&plan, Threads::Count(1)).unwrap_err().to_string();
     assert!(err.contains("cannot allocate"), "{err}");
 }
+
+#[test]
+fn planning_from_owned_weights_gives_the_same_plan() {
+    let net = mixed_net();
+    let weights = random_weights(&net, 8);
+    let input = Shape::new(1, 19, 17, 3);
+    let x = random_input(input, 6);
+    let borrowed = Plan::new(&net, &weights, input).unwrap();
+    let owned = Plan::from_weights(&net, weights.clone(), input).unwrap();
+    let run = |plan: &Plan| {
+        let mut ws = Workspace::new(plan, Threads::Count(1)).unwrap();
+        plan.run(Input::Nhwc(&x), &mut ws).unwrap().data()[..10].to_vec()
+    };
+    assert_eq!(run(&borrowed), run(&owned));
+    let mut missing = weights;
+    missing.take("b1_bn.running_mean");
+    let err = Plan::from_weights(&net, missing, input).unwrap_err().to_string();
+    assert!(err.contains("b1_bn.running_mean"), "{err}");
+}

@@ -142,7 +142,16 @@ impl<const MASKED: bool> WithSimd for Task<'_, MASKED> {
                 image: job.x.add(n * job.input.h * job.input.w * job.x_pitch),
                 iy0: (oy * p.stride_h) as isize - p.pad.top as isize,
                 y: job.y.add(self.row * job.out.w * job.y_pitch),
-                residual: job.residual.map(|(r, pitch)| r.add(self.row * job.out.w * pitch)),
+                y_pitch: job.y_pitch,
+                residual: job
+                    .residual
+                    .map_or(core::ptr::null(), |(r, pitch)| r.add(self.row * job.out.w * pitch)),
+                residual_pitch: job.residual.map_or(0, |(_, pitch)| pitch),
+                activation: job.activation,
+                weights: job.packed.weights.as_ptr(),
+                bias: job.packed.bias.as_ptr(),
+                taps: p.kh * p.kw,
+                pad_left: p.pad.left,
                 mask: simd.mask_between_m32s(0, valid as u32),
             }
         };
@@ -159,7 +168,8 @@ impl<const MASKED: bool> WithSimd for Task<'_, MASKED> {
     }
 }
 
-/// The per-row constants of a task.
+/// The per-row constants of a task, copied out of the job so that the compiler keeps them in
+/// registers across the stores (which, as raw pointers, might otherwise alias the job).
 struct RowCtx<S: Simd> {
     /// Pixel (0, 0) of the task's image, channel 0.
     image: *const f32,
@@ -167,7 +177,16 @@ struct RowCtx<S: Simd> {
     iy0: isize,
     /// Output pixel 0 of the row in the output and the residual, channel 0.
     y: *mut f32,
-    residual: Option<*const f32>,
+    y_pitch: usize,
+    /// Null when there is no residual.
+    residual: *const f32,
+    residual_pitch: usize,
+    activation: Activation,
+    /// The packed taps and bias of channel vector 0, and the taps per vector.
+    weights: *const f32,
+    bias: *const f32,
+    taps: usize,
+    pad_left: usize,
     /// The valid lanes of the task's vectors (all of them unless MASKED).
     mask: MemMask<S::m32s>,
 }
@@ -175,30 +194,23 @@ struct RowCtx<S: Simd> {
 impl<const MASKED: bool> Task<'_, MASKED> {
     /// The packed taps and the bias of channel vector `block`.
     #[inline(always)]
-    fn block_weights<S: Simd>(&self, block: usize) -> (*const f32, S::f32s) {
-        let packed = self.job.packed;
+    fn block_weights<S: Simd>(&self, ctx: &RowCtx<S>, block: usize) -> (*const f32, S::f32s) {
         let lanes = S::F32_LANES;
-        let taps = packed.params.kh * packed.params.kw;
         // SAFETY: block < c / lanes rounded up; weights and bias are padded to whole vectors.
-        unsafe {
-            (
-                packed.weights.as_ptr().add(block * taps * lanes),
-                load::<S>(packed.bias.as_ptr().add(block * lanes)),
-            )
-        }
+        unsafe { (ctx.weights.add(block * ctx.taps * lanes), load::<S>(ctx.bias.add(block * lanes))) }
     }
 
     /// Output pixel `ox` of channel vector `block`.
     #[inline(always)]
     fn store_at<S: Simd>(&self, ctx: &RowCtx<S>, ox: usize, block: usize) -> PixelStore {
-        let job = self.job;
         let c0 = block * S::F32_LANES;
         PixelStore {
             // SAFETY: ox < out.w and c0 < c, so the vector starts inside the output view (and
             // the residual view, which has the output's shape).
-            y: unsafe { ctx.y.add(ox * job.y_pitch + c0) },
-            residual: ctx.residual.zip(job.residual).map(|(r, (_, pitch))| unsafe { r.add(ox * pitch + c0) }),
-            activation: job.activation,
+            y: unsafe { ctx.y.add(ox * ctx.y_pitch + c0) },
+            residual: (!ctx.residual.is_null())
+                .then(|| unsafe { ctx.residual.add(ox * ctx.residual_pitch + c0) }),
+            activation: ctx.activation,
         }
     }
 
@@ -209,7 +221,7 @@ impl<const MASKED: bool> Task<'_, MASKED> {
         let p = &job.packed.params;
         for ox in cols {
             for block in self.blocks.clone() {
-                let (w, bias) = self.block_weights::<S>(block);
+                let (w, bias) = self.block_weights::<S>(ctx, block);
                 let win = Window {
                     // SAFETY: block * lanes < c, a channel of every pixel.
                     image: unsafe { ctx.image.add(block * S::F32_LANES) },
@@ -233,7 +245,7 @@ impl<const MASKED: bool> Task<'_, MASKED> {
         }
     }
 
-    /// Row tiles of OW pixels (then of 1) where the window is inside the image horizontally,
+    /// Row tiles of OW pixels (then of 2 and 1) where the window is inside the image horizontally,
     /// the general path on the left and right borders. Channel vectors are the inner loop, so
     /// the input streams through memory pixel by pixel; the tile reloads its taps, which costs
     /// KH * KW loads against the tile's KH * ((OW - 1) * SW + KW) input loads.
@@ -265,6 +277,11 @@ impl<const MASKED: bool> Task<'_, MASKED> {
             self.tile::<S, KH, KW, SW, OW>(simd, ctx, &base, ox);
             ox += OW;
         }
+        // The rest in tiles of 2 (sharing input columns), then 1.
+        while ox + 2 <= hi {
+            self.tile::<S, KH, KW, SW, 2>(simd, ctx, &base, ox);
+            ox += 2;
+        }
         while ox < hi {
             self.tile::<S, KH, KW, SW, 1>(simd, ctx, &base, ox);
             ox += 1;
@@ -281,9 +298,9 @@ impl<const MASKED: bool> Task<'_, MASKED> {
         ox: usize,
     ) {
         let lanes = S::F32_LANES;
-        let ix0 = ox * SW - self.job.packed.params.pad.left;
+        let ix0 = ox * SW - ctx.pad_left;
         for block in self.blocks.clone() {
-            let (w, bias) = self.block_weights::<S>(block);
+            let (w, bias) = self.block_weights::<S>(ctx, block);
             let mut weights = [[simd.splat_f32s(0.0); KW]; KH];
             for (ky, row) in weights.iter_mut().enumerate() {
                 for (kx, v) in row.iter_mut().enumerate() {

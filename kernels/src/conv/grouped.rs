@@ -20,7 +20,7 @@ use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, TileStore};
 
-/// Output pixels per task: a multiple of every tile height used here (4, 6, 8, 12).
+/// Output pixels per task: a multiple of every tile height used here (4, 6, 8).
 const BAND: usize = 96;
 
 /// An error unless `p` is a valid convolution with `groups > 1`.
@@ -118,19 +118,19 @@ impl WithSimd for Task<'_> {
     fn with_simd<S: Simd>(self, simd: S) {
         let lanes = S::F32_LANES;
         let nv = self.job.packed.blocks[self.block].width.div_ceil(lanes);
-        // Tiles within ukernel::gemm's register budget; one vector gets a taller tile (AVX2:
-        // 12 accumulators + 1 weight + 1 broadcast), as small groups pack into one vector.
+        // Tiles within ukernel::gemm's register budget. One vector (small groups) keeps 6 rows
+        // on AVX2: 8 and 12 measured slower (more row pointers than free general registers).
         match (lanes, nv) {
             (16, 4) => self.band::<S, 6, 4>(simd),
             (16, 3) => self.band::<S, 8, 3>(simd),
             (16, 2) => self.band::<S, 8, 2>(simd),
-            (16, _) => self.band::<S, 12, 1>(simd),
+            (16, _) => self.band::<S, 8, 1>(simd),
             (8, 2) => self.band::<S, 6, 2>(simd),
-            (8, _) => self.band::<S, 12, 1>(simd),
+            (8, _) => self.band::<S, 6, 1>(simd),
             (4, 4) => self.band::<S, 6, 4>(simd),
             (4, 3) => self.band::<S, 6, 3>(simd),
             (4, 2) => self.band::<S, 6, 2>(simd),
-            (4, _) => self.band::<S, 12, 1>(simd),
+            (4, _) => self.band::<S, 8, 1>(simd),
             (_, 4) => self.band::<S, 4, 4>(simd),
             (_, 3) => self.band::<S, 4, 3>(simd),
             (_, 2) => self.band::<S, 4, 2>(simd),
@@ -164,10 +164,21 @@ impl Task<'_> {
             let mut ix0 = [0isize; MR];
             let mut y_rows = [core::ptr::null_mut(); MR];
             let mut res_rows = [core::ptr::null(); MR];
+            // The tile's pixels are consecutive: divide once, then step (a division per row
+            // costs as much as the FMAs of a small-group tap).
+            let (mut n, rem) = (t0 / plane, t0 % plane);
+            let (mut oy, mut ox) = (rem / job.out.w, rem % job.out.w);
             for r in 0..MR {
                 let pix = t0 + r.min(rows - 1);
-                let (n, rem) = (pix / plane, pix % plane);
-                let (oy, ox) = (rem / job.out.w, rem % job.out.w);
+                if r > 0 && r < rows {
+                    ox += 1;
+                    if ox == job.out.w {
+                        (ox, oy) = (0, oy + 1);
+                        if oy == job.out.h {
+                            (oy, n) = (0, n + 1);
+                        }
+                    }
+                }
                 img[r] = (n * job.input.h * job.input.w) as isize;
                 iy0[r] = (oy * p.stride_h) as isize - p.pad.top as isize;
                 ix0[r] = (ox * p.stride_w) as isize - p.pad.left as isize;
@@ -190,23 +201,51 @@ impl Task<'_> {
                 }
             };
             let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
-            for ky in 0..p.kh {
-                let dy = (ky * p.dilation_h) as isize;
-                for kx in 0..p.kw {
-                    let dx = (kx * p.dilation_w) as isize;
-                    let xr: [*const f32; MR] = core::array::from_fn(|r| at(r, iy0[r] + dy, ix0[r] + dx));
-                    // SAFETY: each row has k readable floats; the tap's panel has k rows of nr
-                    // floats, nr >= NV * lanes.
-                    unsafe {
-                        gemm_f32_accumulate::<S, MR, NV>(
-                            simd,
-                            &mut acc,
-                            &xr,
-                            wblock.add((ky * p.kw + kx) * kmax * nr),
-                            nr,
-                            block.k,
-                        )
-                    };
+            let (ext_h, ext_w) = (((p.kh - 1) * p.dilation_h) as isize, ((p.kw - 1) * p.dilation_w) as isize);
+            let interior =
+                (0..MR).all(|r| iy0[r] >= 0 && iy0[r] + ext_h < ih && ix0[r] >= 0 && ix0[r] + ext_w < iw);
+            if interior {
+                // Every tap of every row is inside the image: one base pointer per row and one
+                // offset per tap replace the per-tap bounds checks (K is short for small groups).
+                let base: [*const f32; MR] = core::array::from_fn(|r| at(r, iy0[r], ix0[r]));
+                for ky in 0..p.kh {
+                    for kx in 0..p.kw {
+                        let off = ((ky * p.dilation_h) * job.input.w + kx * p.dilation_w) * job.x_pitch;
+                        // SAFETY: the tap's pixel is inside the image (interior), so each row
+                        // has k readable floats from its block's first input channel.
+                        let xr: [*const f32; MR] = core::array::from_fn(|r| unsafe { base[r].add(off) });
+                        // SAFETY: as below.
+                        unsafe {
+                            gemm_f32_accumulate::<S, MR, NV>(
+                                simd,
+                                &mut acc,
+                                &xr,
+                                wblock.add((ky * p.kw + kx) * kmax * nr),
+                                nr,
+                                block.k,
+                            )
+                        };
+                    }
+                }
+            } else {
+                for ky in 0..p.kh {
+                    let dy = (ky * p.dilation_h) as isize;
+                    for kx in 0..p.kw {
+                        let dx = (kx * p.dilation_w) as isize;
+                        let xr: [*const f32; MR] = core::array::from_fn(|r| at(r, iy0[r] + dy, ix0[r] + dx));
+                        // SAFETY: each row has k readable floats; the tap's panel has k rows of
+                        // nr floats, nr >= NV * lanes.
+                        unsafe {
+                            gemm_f32_accumulate::<S, MR, NV>(
+                                simd,
+                                &mut acc,
+                                &xr,
+                                wblock.add((ky * p.kw + kx) * kmax * nr),
+                                nr,
+                                block.k,
+                            )
+                        };
+                    }
                 }
             }
             let store = TileStore {

@@ -7,6 +7,30 @@
 //! tests and benches call for each [`Isa::available`](crate::Isa::available); they split work
 //! into tasks whose count does not depend on the thread count, on the current rayon pool, and
 //! allocate nothing.
+//!
+//! ```
+//! use lineage_kernels::ops::{self, FullyConnected, Pool2dParams};
+//! use lineage_kernels::{Activation, Isa, Shape, TensorView, TensorViewMut};
+//!
+//! // A 4x4 image of 2 channels, max-pooled 2x2 into the first 2 channels of a 3-channel buffer
+//! // (as a concat would), then flattened and classified.
+//! let x: Vec<f32> = (0..32).map(|i| i as f32).collect();
+//! let x = TensorView::new(&x, Shape::new(1, 4, 4, 2))?;
+//! let mut buf = vec![0.0f32; 2 * 2 * 3];
+//! let mut concat = TensorViewMut::new(&mut buf, Shape::new(1, 2, 2, 3))?;
+//! ops::max_pool2d(&Pool2dParams::square(2, 2, 0), &x, &mut concat.channels_mut(0, 2)?)?;
+//! assert_eq!(&buf[..3], &[10.0, 11.0, 0.0]); // pixels (1,1) of channels 0 and 1
+//!
+//! let pooled = TensorView::with_pitch(&buf, Shape::new(1, 2, 2, 2), 3)?;
+//! let mut flat = vec![0.0f32; 8];
+//! ops::flatten_nchw_order(&pooled, &mut flat)?; // PyTorch's (C, H, W) order
+//! let fc = FullyConnected::new(Isa::detect(), 8, 2, &[1.0; 16], Some(&[0.0, -1000.0]))?;
+//! let (mut logits, mut probs) = ([0.0f32; 2], [0.0f32; 2]);
+//! fc.run(&flat, &mut logits, Activation::None)?;
+//! ops::softmax(&logits, &mut probs)?;
+//! assert!(probs[0] > 0.999);
+//! # Ok::<(), lineage_kernels::KernelError>(())
+//! ```
 
 mod batch_norm;
 mod elementwise;

@@ -142,7 +142,7 @@ fn info(model: &str, size: usize) -> Result<(), NetError> {
     let net = models::by_name(model)?;
     let input = Shape::new(1, size, size, 3);
     print!("{}", net.summary(input)?);
-    let plan = Plan::new(&net, &Weights::random(&net, SEED), input)?;
+    let plan = Plan::from_weights(&net, Weights::random(&net, SEED), input)?;
     println!(
         "plan: {} steps, activation arena {:.2} MB, packed weights {:.2} MB",
         plan.steps().len(),
@@ -175,8 +175,7 @@ fn infer(
             )))
         }
     };
-    let w = weights_for(&net, weights)?;
-    let plan = Plan::new(&net, &w, shape)?;
+    let plan = Plan::from_weights(&net, weights_for(&net, weights)?, shape)?;
     let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
     let y = plan.run(Input::Nchw(&x.data), &mut ws)?;
     let out = y.shape();
@@ -209,8 +208,7 @@ fn bench(
 ) -> Result<(), NetError> {
     let net = models::by_name(model)?;
     let shape = Shape::new(1, size, size, 3);
-    let w = weights_for(&net, weights)?;
-    let plan = Plan::new(&net, &w, shape)?;
+    let plan = Plan::from_weights(&net, weights_for(&net, weights)?, shape)?;
     let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
     let mut rng = NormalRng::new(7);
     let x: Vec<f32> = (0..3 * size * size).map(|_| rng.next_normal() as f32).collect();

@@ -1,5 +1,7 @@
 //! [`Plan::new`]: fusion, buffer aliasing, liveness and packing.
 
+use std::borrow::Cow;
+
 use lineage_kernels::ops::{BatchNorm, FullyConnected, LrnParams, Pool2dParams};
 use lineage_kernels::{Activation, Conv2d, Isa, Shape};
 
@@ -22,8 +24,20 @@ impl Plan {
     /// Plans `net` with `weights` for inputs of NHWC shape `input` (batch `input.n`).
     /// Tensors in `weights` that the network does not use are ignored (see [`Weights::check`]).
     pub fn new(net: &Net, weights: &Weights, input: Shape) -> Result<Plan> {
-        let shapes = net.infer_shapes(input)?;
         weights.check(net, false)?;
+        Self::build(net, &mut &*weights, input)
+    }
+
+    /// [`Plan::new`] that consumes the weights, freeing each tensor once it is packed: the peak
+    /// memory of planning is then about the weights once, not the weights plus their packed
+    /// copy.
+    pub fn from_weights(net: &Net, mut weights: Weights, input: Shape) -> Result<Plan> {
+        weights.check(net, false)?;
+        Self::build(net, &mut weights, input)
+    }
+
+    fn build<'a>(net: &Net, weights: &mut impl Source<'a>, input: Shape) -> Result<Plan> {
+        let shapes = net.infer_shapes(input)?;
         let nodes = &net.nodes;
         let n = nodes.len();
         let output = net.output.index();
@@ -231,29 +245,51 @@ fn internal(layer: &str, what: &str) -> NetError {
     NetError::Graph(format!("layer {layer}: planner invariant broken: {what}"))
 }
 
+/// Where planning takes parameter tensors from: borrowed weights, or owned ones handed over
+/// one tensor at a time.
+trait Source<'a> {
+    fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Cow<'a, [f32]>>;
+}
+
+impl<'a> Source<'a> for &'a Weights {
+    fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Cow<'a, [f32]>> {
+        let weights: &'a Weights = self;
+        weights.expect(name, shape).map(Cow::Borrowed)
+    }
+}
+
+impl Source<'static> for Weights {
+    fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Cow<'static, [f32]>> {
+        self.expect(name, shape)?;
+        let t = self.take(name).ok_or_else(|| NetError::Weights(format!("missing tensor {name:?}")))?;
+        Ok(Cow::Owned(t.data))
+    }
+}
+
+/// Batch-norm statistics `{name}.weight/.bias/.running_mean/.running_var` of `c` channels.
+fn batch_norm<'a>(weights: &mut impl Source<'a>, name: &str, c: usize, eps: f32) -> Result<BatchNorm> {
+    let gamma = weights.tensor(&format!("{name}.weight"), &[c])?;
+    let beta = weights.tensor(&format!("{name}.bias"), &[c])?;
+    let mean = weights.tensor(&format!("{name}.running_mean"), &[c])?;
+    let var = weights.tensor(&format!("{name}.running_var"), &[c])?;
+    BatchNorm::from_stats(&gamma, &beta, &mean, &var, eps).map_err(NetError::kernel(name))
+}
+
 /// The packed convolution of a conv node, with its batch norm folded into weights and bias.
-fn conv_kernel(node: &Node, input: Shape, weights: &Weights) -> Result<Conv2d> {
+fn conv_kernel<'a>(node: &Node, input: Shape, weights: &mut impl Source<'a>) -> Result<Conv2d> {
     let Op::Conv { params: p, bias, bn, .. } = &node.op else {
         return Err(internal(&node.name, "not a convolution"));
     };
     let name = &node.name;
     let shape = [p.c_out, p.c_in_per_group(), p.kh, p.kw];
-    let mut w = weights.expect(&format!("{name}.weight"), &shape)?.to_vec();
-    let b = if *bias { Some(weights.expect(&format!("{name}.bias"), &[p.c_out])?) } else { None };
+    let mut w = weights.tensor(&format!("{name}.weight"), &shape)?.into_owned();
+    let b = if *bias { Some(weights.tensor(&format!("{name}.bias"), &[p.c_out])?) } else { None };
     let folded_bias = match bn {
         Some(bn) => {
-            let t = |s: &str| weights.expect(&format!("{}.{s}", bn.name), &[p.c_out]);
-            let norm = BatchNorm::from_stats(
-                t("weight")?,
-                t("bias")?,
-                t("running_mean")?,
-                t("running_var")?,
-                bn.eps,
-            )
-            .map_err(NetError::kernel(&bn.name))?;
-            Some(norm.fold_into_conv(&mut w, b).map_err(NetError::kernel(&bn.name))?)
+            let norm = batch_norm(weights, &bn.name, p.c_out, bn.eps)?;
+            Some(norm.fold_into_conv(&mut w, b.as_deref()).map_err(NetError::kernel(&bn.name))?)
         }
-        None => b.map(<[f32]>::to_vec),
+        None => b.map(Cow::into_owned),
     };
     Conv2d::new(p, input, &w, folded_bias.as_deref()).map_err(NetError::kernel(name))
 }
@@ -271,17 +307,14 @@ fn pool_params(s: &PoolSpec) -> Pool2dParams {
 }
 
 /// The step of a node that is neither fused, an add, nor a concat.
-fn step_kind(node: &Node, input: Shape, output: Shape, weights: &Weights) -> Result<Kind> {
+fn step_kind<'a>(node: &Node, input: Shape, output: Shape, weights: &mut impl Source<'a>) -> Result<Kind> {
     let name = &node.name;
     Ok(match &node.op {
         Op::Conv { act, .. } => {
             Kind::Conv { conv: Box::new(conv_kernel(node, input, weights)?), act: *act, residual: None }
         }
         Op::BatchNorm { eps, act } => {
-            let t = |s: &str| weights.expect(&format!("{name}.{s}"), &[input.c]);
-            let bn =
-                BatchNorm::from_stats(t("weight")?, t("bias")?, t("running_mean")?, t("running_var")?, *eps)
-                    .map_err(NetError::kernel(name))?;
+            let bn = batch_norm(weights, name, input.c, *eps)?;
             Kind::BatchNorm { bn, act: *act }
         }
         Op::Act(a) => Kind::Act(*a),
@@ -305,10 +338,10 @@ fn step_kind(node: &Node, input: Shape, output: Shape, weights: &Weights) -> Res
         Op::Lrn(s) => Kind::Lrn(LrnParams { size: s.size, alpha: s.alpha, beta: s.beta, k: s.k }),
         Op::Flatten => Kind::Flatten,
         Op::Linear { in_f, out_f, bias, act } => {
-            let w = weights.expect(&format!("{name}.weight"), &[*out_f, *in_f])?;
-            let b = if *bias { Some(weights.expect(&format!("{name}.bias"), &[*out_f])?) } else { None };
-            let fc =
-                FullyConnected::new(Isa::detect(), *in_f, *out_f, w, b).map_err(NetError::kernel(name))?;
+            let w = weights.tensor(&format!("{name}.weight"), &[*out_f, *in_f])?;
+            let b = if *bias { Some(weights.tensor(&format!("{name}.bias"), &[*out_f])?) } else { None };
+            let fc = FullyConnected::new(Isa::detect(), *in_f, *out_f, &w, b.as_deref())
+                .map_err(NetError::kernel(name))?;
             Kind::Linear { fc, act: *act }
         }
         Op::Softmax => Kind::Softmax,
