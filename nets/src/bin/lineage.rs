@@ -1,0 +1,290 @@
+//! `lineage`: list the models, print a model's layer table, run one on a `.npy` tensor, or time
+//! it. Errors are one line on stderr and a non-zero exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use lineage_kernels::Shape;
+use lineage_nets::{models, npy, Input, NetError, NormalRng, Plan, Threads, Weights, Workspace};
+
+const USAGE: &str = "usage:
+  lineage list
+  lineage info <model> [--size N]
+  lineage run <model> [--weights W.safetensors] --input X.npy [--output Y.npy] [--threads N] [--top K]
+  lineage bench <model> [--weights W.safetensors] [--threads N] [--runs R] [--size N] [--profile yes]";
+
+/// Seed of the random weights used when no file is given.
+const SEED: u64 = 42;
+
+struct Args {
+    positional: Vec<String>,
+    options: Vec<(String, String)>,
+}
+
+impl Args {
+    fn parse(raw: Vec<String>) -> Result<Args, String> {
+        let (mut positional, mut options) = (Vec::new(), Vec::new());
+        let mut it = raw.into_iter();
+        while let Some(a) = it.next() {
+            if let Some(name) = a.strip_prefix("--") {
+                let value = it.next().ok_or_else(|| format!("option --{name} needs a value"))?;
+                options.push((name.to_string(), value));
+            } else {
+                positional.push(a);
+            }
+        }
+        Ok(Args { positional, options })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.options.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn number(&self, name: &str, default: usize) -> Result<usize, String> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| format!("--{name} {v:?} is not a whole number")),
+        }
+    }
+
+    fn check_known(&self, known: &[&str]) -> Result<(), String> {
+        for (n, _) in &self.options {
+            if !known.contains(&n.as_str()) {
+                return Err(format!("unknown option --{n}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn main() -> ExitCode {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    match run(raw) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lineage: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(raw: Vec<String>) -> Result<(), String> {
+    let args = Args::parse(raw)?;
+    let command = args.positional.first().map(String::as_str).ok_or(USAGE)?;
+    let model = || {
+        args.positional.get(1).map(String::as_str).ok_or_else(|| format!("{command}: which model?\n{USAGE}"))
+    };
+    match command {
+        "list" => {
+            for name in models::MODELS {
+                println!("{name}");
+            }
+            Ok(())
+        }
+        "info" => {
+            args.check_known(&["size"])?;
+            info(model()?, args.number("size", 224)?).map_err(|e| e.to_string())
+        }
+        "run" => {
+            args.check_known(&["weights", "input", "output", "threads", "top"])?;
+            let input = args.get("input").ok_or("run: --input X.npy is required")?;
+            infer(
+                model()?,
+                args.get("weights").map(PathBuf::from),
+                PathBuf::from(input),
+                args.get("output").map(PathBuf::from),
+                args.number("threads", 1)?,
+                args.number("top", 5)?,
+            )
+            .map_err(|e| e.to_string())
+        }
+        "bench" => {
+            args.check_known(&["weights", "threads", "runs", "size", "profile"])?;
+            bench(
+                model()?,
+                args.get("weights").map(PathBuf::from),
+                args.number("threads", 1)?,
+                args.number("runs", 10)?,
+                args.number("size", 224)?,
+                args.get("profile").is_some_and(|v| v == "yes"),
+            )
+            .map_err(|e| e.to_string())
+        }
+        "help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}\n{USAGE}")),
+    }
+}
+
+fn weights_for(net: &lineage_nets::Net, path: Option<PathBuf>) -> Result<Weights, NetError> {
+    match path {
+        Some(p) => {
+            let w = Weights::load(&p)?;
+            let extra = w.check(net, false)?;
+            if !extra.is_empty() {
+                eprintln!(
+                    "lineage: note: {} tensor(s) in {} are not used: {}",
+                    extra.len(),
+                    p.display(),
+                    extra.join(", ")
+                );
+            }
+            Ok(w)
+        }
+        None => Ok(Weights::random(net, SEED)),
+    }
+}
+
+fn info(model: &str, size: usize) -> Result<(), NetError> {
+    let net = models::by_name(model)?;
+    let input = Shape::new(1, size, size, 3);
+    print!("{}", net.summary(input)?);
+    let plan = Plan::from_weights(&net, Weights::random(&net, SEED), input)?;
+    println!(
+        "plan: {} steps, activation arena {:.2} MB, packed weights {:.2} MB",
+        plan.steps().len(),
+        plan.arena_bytes() as f64 / 1e6,
+        plan.packed_weight_bytes() as f64 / 1e6
+    );
+    Ok(())
+}
+
+fn infer(
+    model: &str,
+    weights: Option<PathBuf>,
+    input: PathBuf,
+    output: Option<PathBuf>,
+    threads: usize,
+    top: usize,
+) -> Result<(), NetError> {
+    let net = models::by_name(model)?;
+    let bytes =
+        std::fs::read(&input).map_err(|e| NetError::Io(format!("reading {}: {e}", input.display())))?;
+    let x = npy::parse(&bytes).map_err(|e| NetError::Input(format!("{}: {e}", input.display())))?;
+    let shape = match x.shape[..] {
+        [n, c, h, w] => Shape::new(n, h, w, c),
+        [c, h, w] => Shape::new(1, h, w, c),
+        _ => {
+            return Err(NetError::Input(format!(
+                "{}: shape {:?}, expected NCHW or CHW",
+                input.display(),
+                x.shape
+            )))
+        }
+    };
+    let plan = Plan::from_weights(&net, weights_for(&net, weights)?, shape)?;
+    let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
+    let y = plan.run(Input::Nchw(&x.data), &mut ws)?;
+    let out = y.shape();
+    let classes = out.c;
+    let logits: Vec<f32> = (0..out.pixels().unwrap_or(0)).flat_map(|p| y.pixel(p).to_vec()).collect();
+    for (n, row) in logits.chunks(classes).enumerate() {
+        let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f32 = row.iter().map(|v| (v - max).exp()).sum();
+        let mut order: Vec<usize> = (0..classes).collect();
+        order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
+        println!("image {n}: top {}", top.min(classes));
+        for &c in order.iter().take(top) {
+            println!("  class {c:>4}  logit {:>9.4}  p {:.4}", row[c], (row[c] - max).exp() / sum);
+        }
+    }
+    if let Some(path) = output {
+        let bytes = npy::encode(&[out.n, classes], &logits);
+        std::fs::write(&path, bytes).map_err(|e| NetError::Io(format!("writing {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+fn bench(
+    model: &str,
+    weights: Option<PathBuf>,
+    threads: usize,
+    runs: usize,
+    size: usize,
+    profile: bool,
+) -> Result<(), NetError> {
+    let net = models::by_name(model)?;
+    let shape = Shape::new(1, size, size, 3);
+    let plan = Plan::from_weights(&net, weights_for(&net, weights)?, shape)?;
+    let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
+    let mut rng = NormalRng::new(7);
+    let x: Vec<f32> = (0..3 * size * size).map(|_| rng.next_normal() as f32).collect();
+    let pool = ws.pool();
+    let mut times = pool.install(|| -> Result<Vec<f64>, NetError> {
+        for _ in 0..2 {
+            plan.run(Input::Nchw(&x), &mut ws)?;
+        }
+        (0..runs.max(1))
+            .map(|_| {
+                let t = Instant::now();
+                plan.run(Input::Nchw(&x), &mut ws)?;
+                Ok(t.elapsed().as_secs_f64() * 1e3)
+            })
+            .collect()
+    })?;
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{model} {size}x{size} batch 1, {threads} thread(s), {} runs: median {:.2} ms, min {:.2} ms, max {:.2} ms",
+        times.len(),
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1]
+    );
+    if profile {
+        print_profile(&plan, &mut ws, &x, runs.max(1))?;
+    }
+    Ok(())
+}
+
+/// Shares of the run time by step kind and algorithm, and the slowest steps, over `runs` runs.
+fn print_profile(plan: &Plan, ws: &mut Workspace, x: &[f32], runs: usize) -> Result<(), NetError> {
+    let steps = plan.steps();
+    let mut seconds = vec![0.0; steps.len()];
+    let pool = ws.pool();
+    pool.install(|| -> Result<(), NetError> {
+        for _ in 0..runs {
+            plan.run_profiled(Input::Nchw(x), ws, &mut seconds)?;
+        }
+        Ok(())
+    })?;
+    let total: f64 = seconds.iter().sum();
+    let mut groups: Vec<(String, f64, usize)> = Vec::new();
+    for (s, t) in steps.iter().zip(&seconds) {
+        let key = match s.algorithm {
+            Some(a) => format!("{} ({a})", s.kind),
+            None => s.kind.to_string(),
+        };
+        match groups.iter_mut().find(|g| g.0 == key) {
+            Some(g) => {
+                g.1 += t;
+                g.2 += 1;
+            }
+            None => groups.push((key, *t, 1)),
+        }
+    }
+    groups.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("time by kind over {runs} profiled runs:");
+    for (key, t, n) in &groups {
+        println!("  {:>5.1}%  {n:>3} x {key}", 100.0 * t / total);
+    }
+    let mut order: Vec<usize> = (0..steps.len()).collect();
+    order.sort_by(|&a, &b| seconds[b].total_cmp(&seconds[a]));
+    println!("slowest steps:");
+    for &i in order.iter().take(8) {
+        let s = &steps[i];
+        let o = s.output;
+        println!(
+            "  {:>5.1}%  {:<28} {:<10} -> {}x{}x{}",
+            100.0 * seconds[i] / total,
+            s.name,
+            s.algorithm.unwrap_or(s.kind),
+            o.c,
+            o.h,
+            o.w
+        );
+    }
+    Ok(())
+}

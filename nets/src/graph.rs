@@ -1,0 +1,584 @@
+//! The description of a network: a DAG of named layers built with [`NetBuilder`], whose names
+//! follow the torchvision parameter names so that `layer1.0.conv1` loads `layer1.0.conv1.weight`.
+//!
+//! The builder knows every value's channel count (so convolutions are fully specified as they
+//! are added); spatial sizes are inferred for a given input by [`Net::infer_shapes`].
+
+use std::collections::HashSet;
+
+use lineage_kernels::{Activation, Conv2dParams, Padding, Shape};
+
+use crate::error::{NetError, Result};
+
+/// Default batch-norm epsilon of PyTorch.
+pub const BN_EPS: f32 = 1e-5;
+
+/// A value (the output of one node) of a network under construction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Value(pub(crate) usize);
+
+impl Value {
+    /// The index of the node producing this value.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// A pooling window, as PyTorch's `MaxPool2d` / `AvgPool2d` define it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSpec {
+    pub kh: usize,
+    pub kw: usize,
+    pub stride_h: usize,
+    pub stride_w: usize,
+    pub pad: Padding,
+    pub ceil_mode: bool,
+    pub count_include_pad: bool,
+}
+
+impl PoolSpec {
+    /// A square `k x k` window with stride and symmetric padding (PyTorch's defaults otherwise).
+    pub const fn square(k: usize, stride: usize, pad: usize) -> Self {
+        PoolSpec {
+            kh: k,
+            kw: k,
+            stride_h: stride,
+            stride_w: stride,
+            pad: Padding::uniform(pad),
+            ceil_mode: false,
+            count_include_pad: true,
+        }
+    }
+}
+
+/// Local response normalization, as PyTorch's `LocalResponseNorm`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LrnSpec {
+    pub size: usize,
+    pub alpha: f32,
+    pub beta: f32,
+    pub k: f32,
+}
+
+/// What a node computes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// The network input (NHWC inside the engine).
+    Input,
+    /// A convolution (weights `{name}.weight`, optional `{name}.bias`), optionally followed by
+    /// the batch norm named `bn` (folded at plan time) and an activation.
+    Conv {
+        params: Conv2dParams,
+        bias: bool,
+        bn: Option<BnSpec>,
+        act: Activation,
+    },
+    /// A standalone batch norm (`{name}.weight/.bias/.running_mean/.running_var`) and activation.
+    BatchNorm {
+        eps: f32,
+        act: Activation,
+    },
+    /// A standalone activation.
+    Act(Activation),
+    MaxPool(PoolSpec),
+    AvgPool(PoolSpec),
+    /// Adaptive average pooling to a fixed `h x w` (as torchvision's AlexNet and VGG use it).
+    AdaptiveAvgPool {
+        h: usize,
+        w: usize,
+    },
+    GlobalAvgPool,
+    Lrn(LrnSpec),
+    /// Elementwise sum of two values, then an activation (ResNet's `relu(out + identity)`).
+    Add {
+        act: Activation,
+    },
+    /// Channel concatenation of the inputs, in order.
+    Concat,
+    /// PyTorch's `flatten(x, 1)` of the NCHW tensor.
+    Flatten,
+    /// A fully connected layer (weights `{name}.weight` `[out][in]`, optional `{name}.bias`).
+    Linear {
+        in_f: usize,
+        out_f: usize,
+        bias: bool,
+        act: Activation,
+    },
+    Softmax,
+}
+
+/// The batch norm that follows a convolution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BnSpec {
+    pub name: String,
+    pub eps: f32,
+}
+
+impl Op {
+    /// A short name of the layer kind for tables.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::Input => "input",
+            Op::Conv { params, .. } if params.groups > 1 && params.groups == params.c_in => "dwconv",
+            Op::Conv { params, .. } if params.groups > 1 => "gconv",
+            Op::Conv { .. } => "conv",
+            Op::BatchNorm { .. } => "batchnorm",
+            Op::Act(_) => "act",
+            Op::MaxPool(_) => "maxpool",
+            Op::AvgPool(_) => "avgpool",
+            Op::AdaptiveAvgPool { .. } => "adaptivepool",
+            Op::GlobalAvgPool => "globalpool",
+            Op::Lrn(_) => "lrn",
+            Op::Add { .. } => "add",
+            Op::Concat => "concat",
+            Op::Flatten => "flatten",
+            Op::Linear { .. } => "linear",
+            Op::Softmax => "softmax",
+        }
+    }
+}
+
+/// One layer: its name (the torchvision module path), what it computes and its inputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub name: String,
+    pub op: Op,
+    pub inputs: Vec<Value>,
+    /// Channels of the output.
+    pub channels: usize,
+}
+
+/// A parameter tensor the network expects, with its OIHW / `[out][in]` / `[c]` shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamSpec {
+    pub name: String,
+    pub shape: Vec<usize>,
+    /// Trainable parameters count towards the parameter total; running statistics do not.
+    pub trainable: bool,
+    /// Fan-in for He initialization (1 for biases and batch-norm tensors).
+    pub fan_in: usize,
+    pub role: ParamRole,
+}
+
+/// What a parameter tensor is, which decides its random initialization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamRole {
+    Weight,
+    Bias,
+    BnGamma,
+    BnBeta,
+    BnMean,
+    BnVar,
+}
+
+/// A complete network description.
+#[derive(Clone, Debug)]
+pub struct Net {
+    pub name: String,
+    pub nodes: Vec<Node>,
+    pub output: Value,
+}
+
+/// Builds a [`Net`] layer by layer; every method checks its arguments and names the layer in
+/// its error.
+#[derive(Debug)]
+pub struct NetBuilder {
+    name: String,
+    nodes: Vec<Node>,
+    names: HashSet<String>,
+}
+
+impl NetBuilder {
+    /// A network called `name` whose input has `channels` channels; returns the builder and the
+    /// input value.
+    pub fn new(name: &str, channels: usize) -> Result<(Self, Value)> {
+        if channels == 0 {
+            return Err(NetError::Graph(format!("{name}: input with 0 channels")));
+        }
+        let mut b = NetBuilder { name: name.to_string(), nodes: Vec::new(), names: HashSet::new() };
+        let v = b.push("input", Op::Input, vec![], channels)?;
+        Ok((b, v))
+    }
+
+    /// Channels of value `v`.
+    pub fn channels(&self, v: Value) -> Result<usize> {
+        self.nodes
+            .get(v.0)
+            .map(|n| n.channels)
+            .ok_or_else(|| NetError::Graph(format!("{}: unknown value {}", self.name, v.0)))
+    }
+
+    fn push(&mut self, name: &str, op: Op, inputs: Vec<Value>, channels: usize) -> Result<Value> {
+        if name.is_empty() {
+            return Err(NetError::Graph(format!("{}: a layer has an empty name", self.name)));
+        }
+        if !self.names.insert(name.to_string()) {
+            return Err(NetError::Graph(format!("{}: duplicate layer name {name:?}", self.name)));
+        }
+        for v in &inputs {
+            self.channels(*v)?;
+        }
+        self.nodes.push(Node { name: name.to_string(), op, inputs, channels });
+        Ok(Value(self.nodes.len() - 1))
+    }
+
+    fn conv_params(&self, name: &str, x: Value, spec: &ConvSpec) -> Result<Conv2dParams> {
+        let p = Conv2dParams {
+            c_in: self.channels(x)?,
+            c_out: spec.c_out,
+            kh: spec.kh,
+            kw: spec.kw,
+            stride_h: spec.stride_h,
+            stride_w: spec.stride_w,
+            pad: spec.pad,
+            dilation_h: spec.dilation,
+            dilation_w: spec.dilation,
+            groups: spec.groups,
+        };
+        p.validate().map_err(NetError::kernel(name))?;
+        Ok(p)
+    }
+
+    /// A convolution with no batch norm (its bias, if any, loads from `{name}.bias`).
+    pub fn conv(&mut self, name: &str, x: Value, spec: ConvSpec, act: Activation) -> Result<Value> {
+        let params = self.conv_params(name, x, &spec)?;
+        self.push(name, Op::Conv { params, bias: spec.bias, bn: None, act }, vec![x], spec.c_out)
+    }
+
+    /// `act(bn(conv(x)))`, the torchvision `conv` + `bn` (+ ReLU) pattern, as one layer; the
+    /// conv loads `{conv_name}.weight`, the batch norm `{bn_name}.*`.
+    pub fn conv_bn(
+        &mut self,
+        conv_name: &str,
+        bn_name: &str,
+        x: Value,
+        spec: ConvSpec,
+        act: Activation,
+    ) -> Result<Value> {
+        let params = self.conv_params(conv_name, x, &spec)?;
+        if bn_name.is_empty() || !self.names.insert(bn_name.to_string()) {
+            return Err(NetError::Graph(format!(
+                "{}: batch norm name {bn_name:?} is empty or taken",
+                self.name
+            )));
+        }
+        let bn = Some(BnSpec { name: bn_name.to_string(), eps: BN_EPS });
+        self.push(conv_name, Op::Conv { params, bias: spec.bias, bn, act }, vec![x], spec.c_out)
+    }
+
+    /// A standalone batch norm followed by `act` (DenseNet's pre-activation).
+    pub fn batch_norm(&mut self, name: &str, x: Value, act: Activation) -> Result<Value> {
+        let c = self.channels(x)?;
+        self.push(name, Op::BatchNorm { eps: BN_EPS, act }, vec![x], c)
+    }
+
+    pub fn activation(&mut self, name: &str, x: Value, act: Activation) -> Result<Value> {
+        let c = self.channels(x)?;
+        self.push(name, Op::Act(act), vec![x], c)
+    }
+
+    pub fn max_pool(&mut self, name: &str, x: Value, spec: PoolSpec) -> Result<Value> {
+        check_pool(name, &spec)?;
+        let c = self.channels(x)?;
+        self.push(name, Op::MaxPool(spec), vec![x], c)
+    }
+
+    pub fn avg_pool(&mut self, name: &str, x: Value, spec: PoolSpec) -> Result<Value> {
+        check_pool(name, &spec)?;
+        let c = self.channels(x)?;
+        self.push(name, Op::AvgPool(spec), vec![x], c)
+    }
+
+    pub fn adaptive_avg_pool(&mut self, name: &str, x: Value, h: usize, w: usize) -> Result<Value> {
+        if h == 0 || w == 0 {
+            return Err(NetError::Graph(format!("{name}: adaptive pool to {h}x{w}")));
+        }
+        let c = self.channels(x)?;
+        self.push(name, Op::AdaptiveAvgPool { h, w }, vec![x], c)
+    }
+
+    pub fn global_avg_pool(&mut self, name: &str, x: Value) -> Result<Value> {
+        let c = self.channels(x)?;
+        self.push(name, Op::GlobalAvgPool, vec![x], c)
+    }
+
+    pub fn lrn(&mut self, name: &str, x: Value, spec: LrnSpec) -> Result<Value> {
+        if spec.size == 0 {
+            return Err(NetError::Graph(format!("{name}: LRN size 0")));
+        }
+        let c = self.channels(x)?;
+        self.push(name, Op::Lrn(spec), vec![x], c)
+    }
+
+    /// `act(a + b)`; both values must have the same channels (spatial sizes are checked when
+    /// shapes are inferred).
+    pub fn add(&mut self, name: &str, a: Value, b: Value, act: Activation) -> Result<Value> {
+        let (ca, cb) = (self.channels(a)?, self.channels(b)?);
+        if ca != cb {
+            return Err(NetError::Graph(format!("{name}: adding {ca} channels to {cb} channels")));
+        }
+        self.push(name, Op::Add { act }, vec![a, b], ca)
+    }
+
+    /// Channel concatenation of `xs` in order.
+    pub fn concat(&mut self, name: &str, xs: &[Value]) -> Result<Value> {
+        if xs.is_empty() {
+            return Err(NetError::Graph(format!("{name}: concat of nothing")));
+        }
+        let mut c = 0usize;
+        for x in xs {
+            c = c
+                .checked_add(self.channels(*x)?)
+                .ok_or_else(|| NetError::Graph(format!("{name}: channel count overflows")))?;
+        }
+        self.push(name, Op::Concat, xs.to_vec(), c)
+    }
+
+    pub fn flatten(&mut self, name: &str, x: Value) -> Result<Value> {
+        let c = self.channels(x)?;
+        self.push(name, Op::Flatten, vec![x], c)
+    }
+
+    /// A fully connected layer from `in_f` features (checked against the input at shape
+    /// inference) to `out_f`.
+    pub fn linear(&mut self, name: &str, x: Value, in_f: usize, out_f: usize, bias: bool) -> Result<Value> {
+        if in_f == 0 || out_f == 0 {
+            return Err(NetError::Graph(format!("{name}: linear {in_f} -> {out_f}")));
+        }
+        self.channels(x)?;
+        self.push(name, Op::Linear { in_f, out_f, bias, act: Activation::None }, vec![x], out_f)
+    }
+
+    pub fn softmax(&mut self, name: &str, x: Value) -> Result<Value> {
+        let c = self.channels(x)?;
+        self.push(name, Op::Softmax, vec![x], c)
+    }
+
+    /// Finishes the network with `output` as its result.
+    pub fn finish(self, output: Value) -> Result<Net> {
+        if output.0 >= self.nodes.len() {
+            return Err(NetError::Graph(format!("{}: unknown output value {}", self.name, output.0)));
+        }
+        Ok(Net { name: self.name, nodes: self.nodes, output })
+    }
+}
+
+fn check_pool(name: &str, s: &PoolSpec) -> Result<()> {
+    if s.kh == 0 || s.kw == 0 || s.stride_h == 0 || s.stride_w == 0 {
+        return Err(NetError::Graph(format!("{name}: pooling window or stride of 0 ({s:?})")));
+    }
+    if s.pad.top.max(s.pad.bottom) > s.kh / 2 || s.pad.left.max(s.pad.right) > s.kw / 2 {
+        return Err(NetError::Graph(format!(
+            "{name}: padding {:?} exceeds half the {}x{} window (PyTorch's rule)",
+            s.pad, s.kh, s.kw
+        )));
+    }
+    Ok(())
+}
+
+/// The arguments of a convolution layer, with PyTorch's defaults from [`ConvSpec::new`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvSpec {
+    pub c_out: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride_h: usize,
+    pub stride_w: usize,
+    pub pad: Padding,
+    pub dilation: usize,
+    pub groups: usize,
+    pub bias: bool,
+}
+
+impl ConvSpec {
+    /// `k x k`, stride, symmetric padding, no bias (the torchvision conv-before-BN form).
+    pub const fn new(c_out: usize, k: usize, stride: usize, pad: usize) -> Self {
+        ConvSpec {
+            c_out,
+            kh: k,
+            kw: k,
+            stride_h: stride,
+            stride_w: stride,
+            pad: Padding::uniform(pad),
+            dilation: 1,
+            groups: 1,
+            bias: false,
+        }
+    }
+
+    pub const fn groups(mut self, groups: usize) -> Self {
+        self.groups = groups;
+        self
+    }
+
+    pub const fn with_bias(mut self) -> Self {
+        self.bias = true;
+        self
+    }
+}
+
+/// PyTorch's pooled size along one axis (ceil mode drops a last window starting in the padding).
+pub(crate) fn pool_out(
+    size: usize,
+    pad0: usize,
+    pad1: usize,
+    k: usize,
+    s: usize,
+    ceil: bool,
+) -> Option<usize> {
+    let padded = size.checked_add(pad0)?.checked_add(pad1)?;
+    if padded < k {
+        return None;
+    }
+    let span = padded - k;
+    let mut out = if ceil { span.div_ceil(s) } else { span / s } + 1;
+    if ceil && (out - 1) * s >= size + pad0 {
+        out -= 1;
+    }
+    Some(out)
+}
+
+impl Net {
+    /// The node producing `v`.
+    pub fn node(&self, v: Value) -> &Node {
+        &self.nodes[v.0]
+    }
+
+    /// Every parameter tensor the network loads, in layer order.
+    pub fn parameters(&self) -> Vec<ParamSpec> {
+        let mut out = Vec::new();
+        let spec = |name: String, shape: Vec<usize>, trainable, fan_in, role| ParamSpec {
+            name,
+            shape,
+            trainable,
+            fan_in,
+            role,
+        };
+        let bn = |out: &mut Vec<ParamSpec>, name: &str, c: usize| {
+            out.push(spec(format!("{name}.weight"), vec![c], true, 1, ParamRole::BnGamma));
+            out.push(spec(format!("{name}.bias"), vec![c], true, 1, ParamRole::BnBeta));
+            out.push(spec(format!("{name}.running_mean"), vec![c], false, 1, ParamRole::BnMean));
+            out.push(spec(format!("{name}.running_var"), vec![c], false, 1, ParamRole::BnVar));
+        };
+        for node in &self.nodes {
+            match &node.op {
+                Op::Conv { params: p, bias, bn: norm, .. } => {
+                    let fan_in = p.c_in_per_group() * p.kh * p.kw;
+                    out.push(spec(
+                        format!("{}.weight", node.name),
+                        vec![p.c_out, p.c_in_per_group(), p.kh, p.kw],
+                        true,
+                        fan_in,
+                        ParamRole::Weight,
+                    ));
+                    if *bias {
+                        out.push(spec(
+                            format!("{}.bias", node.name),
+                            vec![p.c_out],
+                            true,
+                            1,
+                            ParamRole::Bias,
+                        ));
+                    }
+                    if let Some(n) = norm {
+                        bn(&mut out, &n.name, p.c_out);
+                    }
+                }
+                Op::BatchNorm { .. } => bn(&mut out, &node.name, node.channels),
+                Op::Linear { in_f, out_f, bias, .. } => {
+                    out.push(spec(
+                        format!("{}.weight", node.name),
+                        vec![*out_f, *in_f],
+                        true,
+                        *in_f,
+                        ParamRole::Weight,
+                    ));
+                    if *bias {
+                        out.push(spec(format!("{}.bias", node.name), vec![*out_f], true, 1, ParamRole::Bias));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Number of trainable parameters (what `sum(p.numel() for p in model.parameters())` counts).
+    pub fn parameter_count(&self) -> usize {
+        self.parameters().iter().filter(|p| p.trainable).map(|p| p.shape.iter().product::<usize>()).sum()
+    }
+
+    /// Output shape (NHWC) of every node for an input of `input`, or an error naming the first
+    /// layer whose input does not fit.
+    pub fn infer_shapes(&self, input: Shape) -> Result<Vec<Shape>> {
+        input.check_nonzero("network input").map_err(NetError::kernel("input"))?;
+        input.elements().map_err(NetError::kernel("input"))?;
+        let mut shapes: Vec<Shape> = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let ins: Vec<Shape> = node.inputs.iter().map(|v| shapes[v.0]).collect();
+            let s = self.node_shape(node, input, &ins)?;
+            s.elements().map_err(NetError::kernel(&node.name))?;
+            shapes.push(s);
+        }
+        Ok(shapes)
+    }
+
+    fn node_shape(&self, node: &Node, input: Shape, ins: &[Shape]) -> Result<Shape> {
+        let name = &node.name;
+        let x = ins.first().copied().unwrap_or(input);
+        let shape_err = |msg: String| NetError::Shape(format!("layer {name} ({}): {msg}", node.op.kind()));
+        Ok(match &node.op {
+            Op::Input => {
+                if input.c != node.channels {
+                    return Err(shape_err(format!(
+                        "input has {} channels, the network expects {}",
+                        input.c, node.channels
+                    )));
+                }
+                input
+            }
+            Op::Conv { params, .. } => {
+                params.output_shape(x).map_err(|e| shape_err(format!("input {x:?}: {e}")))?
+            }
+            Op::BatchNorm { .. } | Op::Act(_) | Op::Lrn(_) | Op::Softmax => x,
+            Op::MaxPool(s) | Op::AvgPool(s) => {
+                let h = pool_out(x.h, s.pad.top, s.pad.bottom, s.kh, s.stride_h, s.ceil_mode);
+                let w = pool_out(x.w, s.pad.left, s.pad.right, s.kw, s.stride_w, s.ceil_mode);
+                match (h, w) {
+                    (Some(h), Some(w)) if h > 0 && w > 0 => Shape { h, w, ..x },
+                    _ => {
+                        return Err(shape_err(format!(
+                            "{}x{} window does not fit the padded input {x:?}",
+                            s.kh, s.kw
+                        )))
+                    }
+                }
+            }
+            Op::AdaptiveAvgPool { h, w } => Shape { h: *h, w: *w, ..x },
+            Op::GlobalAvgPool => Shape { h: 1, w: 1, ..x },
+            Op::Add { .. } => {
+                if ins[0] != ins[1] {
+                    return Err(shape_err(format!("adding {:?} and {:?}", ins[0], ins[1])));
+                }
+                x
+            }
+            Op::Concat => {
+                let mut c = 0;
+                for s in ins {
+                    if (s.n, s.h, s.w) != (x.n, x.h, x.w) {
+                        return Err(shape_err(format!("concatenating {x:?} and {s:?}")));
+                    }
+                    c += s.c;
+                }
+                Shape { c, ..x }
+            }
+            Op::Flatten => Shape::new(x.n, 1, 1, x.h * x.w * x.c),
+            Op::Linear { in_f, out_f, .. } => {
+                if (x.h, x.w, x.c) != (1, 1, *in_f) {
+                    return Err(shape_err(format!("expects {in_f} features (n,1,1,{in_f}), got {x:?}")));
+                }
+                Shape::new(x.n, 1, 1, *out_f)
+            }
+        })
+    }
+}

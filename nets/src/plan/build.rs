@@ -1,0 +1,350 @@
+//! [`Plan::new`]: fusion, buffer aliasing, liveness and packing.
+
+use std::borrow::Cow;
+
+use lineage_kernels::ops::{BatchNorm, FullyConnected, LrnParams, Pool2dParams};
+use lineage_kernels::{Activation, Conv2d, Isa, Shape};
+
+use super::memory::{assign_offsets, Lifetime};
+use super::{Kind, Plan, Slot, Step};
+use crate::error::{NetError, Result};
+use crate::graph::{Net, Node, Op, PoolSpec};
+use crate::weights::Weights;
+
+/// Where a value lives before arena offsets are known: a buffer, a channel offset in it and the
+/// buffer's pixel pitch.
+#[derive(Clone, Copy, Debug)]
+struct Loc {
+    buffer: usize,
+    channel: usize,
+    pitch: usize,
+}
+
+impl Plan {
+    /// Plans `net` with `weights` for inputs of NHWC shape `input` (batch `input.n`).
+    /// Tensors in `weights` that the network does not use are ignored (see [`Weights::check`]).
+    pub fn new(net: &Net, weights: &Weights, input: Shape) -> Result<Plan> {
+        weights.check(net, false)?;
+        Self::build(net, &mut &*weights, input)
+    }
+
+    /// [`Plan::new`] that consumes the weights, freeing each tensor once it is packed: the peak
+    /// memory of planning is then about the weights once, not the weights plus their packed
+    /// copy.
+    pub fn from_weights(net: &Net, mut weights: Weights, input: Shape) -> Result<Plan> {
+        weights.check(net, false)?;
+        Self::build(net, &mut weights, input)
+    }
+
+    fn build<'a>(net: &Net, weights: &mut impl Source<'a>, input: Shape) -> Result<Plan> {
+        let shapes = net.infer_shapes(input)?;
+        let nodes = &net.nodes;
+        let n = nodes.len();
+        let output = net.output.index();
+        let mut consumers = vec![Vec::new(); n];
+        for (i, node) in nodes.iter().enumerate() {
+            for v in &node.inputs {
+                consumers[v.index()].push(i);
+            }
+        }
+
+        // Fusion: an add whose input is a convolution with no activation, used only by the add,
+        // becomes that convolution's epilogue (the residual is the add's other input).
+        let mut fused_add: Vec<Option<(usize, usize)>> = vec![None; n];
+        let mut fused_conv = vec![false; n];
+        for (i, node) in nodes.iter().enumerate() {
+            if !matches!(node.op, Op::Add { .. }) {
+                continue;
+            }
+            for k in 0..2 {
+                let (c, r) = (node.inputs[k].index(), node.inputs[1 - k].index());
+                let plain_conv = matches!(nodes[c].op, Op::Conv { act: Activation::None, .. });
+                if plain_conv && c != r && c != output && consumers[c] == [i] && !fused_conv[c] {
+                    fused_add[i] = Some((c, r));
+                    fused_conv[c] = true;
+                    break;
+                }
+            }
+        }
+        // Values that are the input's buffer reinterpreted: flatten of a 1x1 map.
+        let flatten_alias: Vec<bool> = nodes
+            .iter()
+            .map(|node| {
+                matches!(node.op, Op::Flatten) && {
+                    let x = shapes[node.inputs[0].index()];
+                    x.h == 1 && x.w == 1
+                }
+            })
+            .collect();
+        // The values each value's own step reads (empty for values without a step).
+        let reads: Vec<Vec<usize>> = (0..n)
+            .map(|i| {
+                if let Some((c, r)) = fused_add[i] {
+                    vec![nodes[c].inputs[0].index(), r]
+                } else if fused_conv[i] || flatten_alias[i] || matches!(nodes[i].op, Op::Input | Op::Concat) {
+                    Vec::new()
+                } else {
+                    nodes[i].inputs.iter().map(|v| v.index()).collect()
+                }
+            })
+            .collect();
+        let has_step = |i: usize| !reads[i].is_empty();
+
+        // Zero-copy concat: an input whose step writes nothing else goes straight into its
+        // channel slice, unless that step reads the same concat buffer (DenseNet's pattern).
+        let mut parent: Vec<Option<(usize, usize)>> = vec![None; n];
+        for (i, node) in nodes.iter().enumerate() {
+            if !matches!(node.op, Op::Concat) {
+                continue;
+            }
+            let mut inside: Vec<usize> = Vec::new();
+            let mut channel = 0;
+            for v in &node.inputs {
+                let x = v.index();
+                let once = node.inputs.iter().filter(|u| u.index() == x).count() == 1;
+                let independent = !reads[x].iter().any(|r| inside.contains(r))
+                    && !inside.iter().any(|&y| reads[y].contains(&x));
+                if has_step(x) && parent[x].is_none() && x != output && once && independent {
+                    parent[x] = Some((i, channel));
+                    inside.push(x);
+                }
+                channel += shapes[x].c;
+            }
+        }
+
+        // Buffers: one per value that owns its storage.
+        let mut sizes: Vec<usize> = Vec::new();
+        let mut loc: Vec<Option<Loc>> = vec![None; n];
+        for i in 0..n {
+            if fused_conv[i] || flatten_alias[i] || parent[i].is_some() {
+                continue;
+            }
+            let len = shapes[i].elements().map_err(NetError::kernel(&nodes[i].name))?;
+            loc[i] = Some(Loc { buffer: sizes.len(), channel: 0, pitch: shapes[i].c });
+            sizes.push(len);
+        }
+        for i in 0..n {
+            if let Some((c, channel)) = parent[i] {
+                let at = loc[c].ok_or_else(|| internal(&nodes[i].name, "concat without a buffer"))?;
+                loc[i] = Some(Loc { channel: at.channel + channel, ..at });
+            }
+        }
+        for i in 0..n {
+            if flatten_alias[i] {
+                loc[i] = loc[nodes[i].inputs[0].index()];
+            }
+        }
+        let slot = |v: usize| -> Result<(Slot, usize)> {
+            let l = loc[v].ok_or_else(|| internal(&nodes[v].name, "value without a location"))?;
+            Ok((Slot { offset: l.channel, shape: shapes[v], pitch: l.pitch }, l.buffer))
+        };
+
+        // Steps, each with the buffers of the slots it visits (see Step::for_each_slot_mut).
+        let mut steps: Vec<Step> = Vec::new();
+        let mut step_buffers: Vec<Vec<usize>> = Vec::new();
+        for (i, node) in nodes.iter().enumerate() {
+            if !has_step(i) {
+                if matches!(node.op, Op::Concat) {
+                    let (out, out_buf) = slot(i)?;
+                    let mut channel = 0;
+                    for v in &node.inputs {
+                        let x = v.index();
+                        let c = shapes[x].c;
+                        if parent[x].is_none() {
+                            let (input, in_buf) = slot(x)?;
+                            let output =
+                                Slot { offset: out.offset + channel, shape: shapes[x], pitch: out.pitch };
+                            let name = format!("{}[{}]", node.name, nodes[x].name);
+                            steps.push(Step { name, kind: Kind::CopyChannels, input, output });
+                            step_buffers.push(vec![in_buf, out_buf]);
+                        }
+                        channel += c;
+                    }
+                }
+                continue;
+            }
+            let (output, out_buf) = slot(i)?;
+            let (input, in_buf) = slot(reads[i][0])?;
+            let mut buffers = vec![in_buf];
+            let (name, kind) = if let Some((c, r)) = fused_add[i] {
+                let Op::Add { act } = node.op else { return Err(internal(&node.name, "fused non-add")) };
+                let (residual, res_buf) = slot(r)?;
+                buffers.push(res_buf);
+                let conv = conv_kernel(&nodes[c], input.shape, weights)?;
+                (
+                    format!("{}+{}", nodes[c].name, node.name),
+                    Kind::Conv { conv: Box::new(conv), act, residual: Some(residual) },
+                )
+            } else {
+                let kind = match &node.op {
+                    Op::Add { act } => {
+                        let (other, other_buf) = slot(reads[i][1])?;
+                        buffers.push(other_buf);
+                        Kind::Add { other, act: *act }
+                    }
+                    _ => step_kind(node, input.shape, output.shape, weights)?,
+                };
+                (node.name.clone(), kind)
+            };
+            buffers.push(out_buf);
+            steps.push(Step { name, kind, input, output });
+            step_buffers.push(buffers);
+        }
+
+        // Liveness: the input is written at time 0, step s runs at time s + 1, the output
+        // lives to the end.
+        let mut life: Vec<Option<Lifetime>> = vec![None; sizes.len()];
+        let mut touch = |b: usize, t: usize| {
+            let l = life[b].get_or_insert(Lifetime { len: sizes[b], first: t, last: t });
+            l.first = l.first.min(t);
+            l.last = l.last.max(t);
+        };
+        let (input_slot, input_buf) = slot(0)?;
+        touch(input_buf, 0);
+        for (s, buffers) in step_buffers.iter().enumerate() {
+            for &b in buffers {
+                touch(b, s + 1);
+            }
+        }
+        let (output_slot, output_buf) = slot(output)?;
+        touch(output_buf, steps.len() + 1);
+        // Buffers of values nothing writes or reads (unused input-only chains) still get a place.
+        let lifetimes: Vec<Lifetime> = life
+            .iter()
+            .zip(&sizes)
+            .map(|(l, &len)| l.unwrap_or(Lifetime { len, first: 0, last: 0 }))
+            .collect();
+        let (offsets, arena_len) = assign_offsets(&lifetimes)
+            .ok_or_else(|| NetError::Shape(format!("{}: the activation arena size overflows", net.name)))?;
+
+        for (step, buffers) in steps.iter_mut().zip(&step_buffers) {
+            let mut k = 0;
+            step.for_each_slot_mut(|s| {
+                s.offset += offsets[buffers[k]];
+                k += 1;
+            });
+            let out = step.output;
+            if step.reads().any(|r| r.offset < out.end() && out.offset < r.end()) {
+                return Err(internal(&step.name, "a read overlaps the output"));
+            }
+        }
+        let input = Slot { offset: input_slot.offset + offsets[input_buf], ..input_slot };
+        let output = Slot { offset: output_slot.offset + offsets[output_buf], ..output_slot };
+        let mut scratch_len = 0;
+        for s in &steps {
+            if let Kind::Conv { conv, .. } = &s.kind {
+                scratch_len =
+                    scratch_len.max(conv.workspace_len(s.input.shape).map_err(NetError::kernel(&s.name))?);
+            }
+        }
+        Ok(Plan { name: net.name.clone(), steps, input, output, arena_len, scratch_len })
+    }
+}
+
+fn internal(layer: &str, what: &str) -> NetError {
+    NetError::Graph(format!("layer {layer}: planner invariant broken: {what}"))
+}
+
+/// Where planning takes parameter tensors from: borrowed weights, or owned ones handed over
+/// one tensor at a time.
+trait Source<'a> {
+    fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Cow<'a, [f32]>>;
+}
+
+impl<'a> Source<'a> for &'a Weights {
+    fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Cow<'a, [f32]>> {
+        let weights: &'a Weights = self;
+        weights.expect(name, shape).map(Cow::Borrowed)
+    }
+}
+
+impl Source<'static> for Weights {
+    fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Cow<'static, [f32]>> {
+        self.expect(name, shape)?;
+        let t = self.take(name).ok_or_else(|| NetError::Weights(format!("missing tensor {name:?}")))?;
+        Ok(Cow::Owned(t.data))
+    }
+}
+
+/// Batch-norm statistics `{name}.weight/.bias/.running_mean/.running_var` of `c` channels.
+fn batch_norm<'a>(weights: &mut impl Source<'a>, name: &str, c: usize, eps: f32) -> Result<BatchNorm> {
+    let gamma = weights.tensor(&format!("{name}.weight"), &[c])?;
+    let beta = weights.tensor(&format!("{name}.bias"), &[c])?;
+    let mean = weights.tensor(&format!("{name}.running_mean"), &[c])?;
+    let var = weights.tensor(&format!("{name}.running_var"), &[c])?;
+    BatchNorm::from_stats(&gamma, &beta, &mean, &var, eps).map_err(NetError::kernel(name))
+}
+
+/// The packed convolution of a conv node, with its batch norm folded into weights and bias.
+fn conv_kernel<'a>(node: &Node, input: Shape, weights: &mut impl Source<'a>) -> Result<Conv2d> {
+    let Op::Conv { params: p, bias, bn, .. } = &node.op else {
+        return Err(internal(&node.name, "not a convolution"));
+    };
+    let name = &node.name;
+    let shape = [p.c_out, p.c_in_per_group(), p.kh, p.kw];
+    let mut w = weights.tensor(&format!("{name}.weight"), &shape)?.into_owned();
+    let b = if *bias { Some(weights.tensor(&format!("{name}.bias"), &[p.c_out])?) } else { None };
+    let folded_bias = match bn {
+        Some(bn) => {
+            let norm = batch_norm(weights, &bn.name, p.c_out, bn.eps)?;
+            Some(norm.fold_into_conv(&mut w, b.as_deref()).map_err(NetError::kernel(&bn.name))?)
+        }
+        None => b.map(Cow::into_owned),
+    };
+    Conv2d::new(p, input, &w, folded_bias.as_deref()).map_err(NetError::kernel(name))
+}
+
+fn pool_params(s: &PoolSpec) -> Pool2dParams {
+    Pool2dParams {
+        kh: s.kh,
+        kw: s.kw,
+        stride_h: s.stride_h,
+        stride_w: s.stride_w,
+        pad: s.pad,
+        ceil_mode: s.ceil_mode,
+        count_include_pad: s.count_include_pad,
+    }
+}
+
+/// The step of a node that is neither fused, an add, nor a concat.
+fn step_kind<'a>(node: &Node, input: Shape, output: Shape, weights: &mut impl Source<'a>) -> Result<Kind> {
+    let name = &node.name;
+    Ok(match &node.op {
+        Op::Conv { act, .. } => {
+            Kind::Conv { conv: Box::new(conv_kernel(node, input, weights)?), act: *act, residual: None }
+        }
+        Op::BatchNorm { eps, act } => {
+            let bn = batch_norm(weights, name, input.c, *eps)?;
+            Kind::BatchNorm { bn, act: *act }
+        }
+        Op::Act(a) => Kind::Act(*a),
+        Op::MaxPool(s) | Op::AvgPool(s) => {
+            let p = pool_params(s);
+            let hw = p.output_hw(input.h, input.w).map_err(NetError::kernel(name))?;
+            if hw != (output.h, output.w) {
+                return Err(NetError::Shape(format!(
+                    "layer {name}: pooling gives {hw:?}, shape inference {:?}",
+                    (output.h, output.w)
+                )));
+            }
+            if matches!(node.op, Op::MaxPool(_)) {
+                Kind::MaxPool(p)
+            } else {
+                Kind::AvgPool(p)
+            }
+        }
+        Op::AdaptiveAvgPool { .. } => Kind::AdaptiveAvgPool,
+        Op::GlobalAvgPool => Kind::GlobalAvgPool,
+        Op::Lrn(s) => Kind::Lrn(LrnParams { size: s.size, alpha: s.alpha, beta: s.beta, k: s.k }),
+        Op::Flatten => Kind::Flatten,
+        Op::Linear { in_f, out_f, bias, act } => {
+            let w = weights.tensor(&format!("{name}.weight"), &[*out_f, *in_f])?;
+            let b = if *bias { Some(weights.tensor(&format!("{name}.bias"), &[*out_f])?) } else { None };
+            let fc = FullyConnected::new(Isa::detect(), *in_f, *out_f, &w, b.as_deref())
+                .map_err(NetError::kernel(name))?;
+            Kind::Linear { fc, act: *act }
+        }
+        Op::Softmax => Kind::Softmax,
+        Op::Input | Op::Add { .. } | Op::Concat => return Err(internal(name, "no standalone step")),
+    })
+}
