@@ -36,6 +36,13 @@ const fn conv(
     Layer { name, params, input: Shape::new(1, hw, hw, c_in) }
 }
 
+/// A 3x3 pad-1 convolution of `c` channels in `groups` groups (groups = c: depthwise).
+const fn grouped3x3(name: &'static str, c: usize, groups: usize, stride: usize, hw: usize) -> Layer {
+    let mut layer = conv(name, (c, c), (3, 3), stride, SAME3, hw);
+    layer.params.groups = groups;
+    layer
+}
+
 const SAME3: Padding = Padding::uniform(1);
 const NONE: Padding = Padding::uniform(0);
 
@@ -61,6 +68,17 @@ pub const LAYERS: &[Layer] = &[
     conv("inception3/3x1/384@8", (384, 384), (3, 1), 1, Padding::symmetric(1, 0), 8),
     // AlexNet conv1: large kernel, stride 4, only 3 input channels.
     conv("alexnet/11x11s4/3-96@224", (3, 96), (11, 11), 4, Padding::uniform(2), 224),
+    // Depthwise 3x3 (MobileNet v1/v2), stride 1 and 2.
+    grouped3x3("mobilenet/dw3x3/32@112", 32, 32, 1, 112),
+    grouped3x3("mobilenet/dw3x3/144@56", 144, 144, 1, 56),
+    grouped3x3("mobilenet/dw3x3/512@14", 512, 512, 1, 14),
+    grouped3x3("mobilenet/dw3x3s2/64@112", 64, 64, 2, 112),
+    grouped3x3("mobilenet/dw3x3s2/512@14", 512, 512, 2, 14),
+    // ResNeXt-50 32x4d grouped 3x3: 4, 8, 16 and 32 channels per group.
+    grouped3x3("resnext50/g32x3x3/128@56", 128, 32, 1, 56),
+    grouped3x3("resnext50/g32x3x3/256@28", 256, 32, 1, 28),
+    grouped3x3("resnext50/g32x3x3/512@14", 512, 32, 1, 14),
+    grouped3x3("resnext50/g32x3x3/1024@7", 1024, 32, 1, 7),
 ];
 
 #[cfg(test)]
@@ -84,5 +102,11 @@ mod tests {
         let alex = LAYERS.iter().find(|l| l.name.starts_with("alexnet")).unwrap();
         assert_eq!(alex.params.output_shape(alex.input).unwrap(), Shape::new(1, 55, 55, 96));
         assert_eq!(alex.params.macs(alex.input).unwrap(), 55 * 55 * 96 * 3 * 121);
+        // A depthwise 3x3 costs 9 MACs per output value; stride 2 halves each side.
+        let dw = LAYERS.iter().find(|l| l.name == "mobilenet/dw3x3s2/64@112").unwrap();
+        assert_eq!(dw.params.macs(dw.input).unwrap(), 56 * 56 * 64 * 9);
+        // ResNeXt's grouped 3x3 with 4 channels per group: 4 * 9 MACs per output value.
+        let g = LAYERS.iter().find(|l| l.name == "resnext50/g32x3x3/128@56").unwrap();
+        assert_eq!(g.params.macs(g.input).unwrap(), 56 * 56 * 128 * 4 * 9);
     }
 }
