@@ -11,6 +11,13 @@ use crate::params::{Conv2dParams, Padding};
 use crate::reference;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 
+/// A proptest config with `default_cases` cases, unless `PROPTEST_CASES` asks for another count
+/// (`ProptestConfig::with_cases` alone would ignore the variable).
+pub fn proptest_config(default_cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default_cases);
+    ProptestConfig::with_cases(cases)
+}
+
 /// Deterministic values in -1..1 from a seed (xorshift64*), so problems are cheap to shrink.
 pub fn uniform_values(seed: u64, len: usize) -> Vec<f32> {
     let mut s = seed | 1;

@@ -26,7 +26,7 @@ fn check(algorithm: Algorithm, problem: &ConvProblem) -> Result<(), TestCaseErro
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(96))]
 
     /// Enough input channels that the packed K dimension splits into several L2 chunks.
     #[test]

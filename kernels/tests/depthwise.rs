@@ -51,7 +51,7 @@ fn check(problem: &ConvProblem) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(64))]
 
     /// 3x3 and 5x5 (the row-tile kernels at strides 1 and 2, and their borders) and others.
     #[test]

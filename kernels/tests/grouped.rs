@@ -51,7 +51,7 @@ fn grouped_space(channels: std::ops::RangeInclusive<usize>, groups: Vec<usize>) 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(48))]
 
     /// Few channels per group: several groups share one vector (block-diagonal weights).
     #[test]

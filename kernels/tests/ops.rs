@@ -173,7 +173,7 @@ fn check_pool(problem: &PoolProblem, op: PoolOp) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(64))]
 
     #[test]
     fn max_pool_matches_reference(problem in pool_problems()) {

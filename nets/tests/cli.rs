@@ -17,6 +17,8 @@ fn lineage(args: &[&str]) -> (bool, String, String) {
 fn list_info_and_errors() {
     let (ok, out, _) = lineage(&["list"]);
     assert!(ok && out.lines().any(|l| l == "resnet50") && out.lines().any(|l| l == "mobilenet_v2"));
+    let (ok, out, _) = lineage(&["--help"]);
+    assert!(ok && out.starts_with("usage:"), "{out}");
     let (ok, out, _) = lineage(&["info", "resnet18", "--size", "64"]);
     assert!(ok, "{out}");
     assert!(

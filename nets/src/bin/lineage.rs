@@ -60,6 +60,10 @@ impl Args {
 
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.iter().any(|a| a == "-h" || a == "--help" || a == "help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     match run(raw) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
