@@ -13,15 +13,21 @@ use super::Algorithm;
 /// channels (56x56) it wins 1.12x and 1.47x, at 32 channels 1.5-2.0x.
 const WINOGRAD_MIN_CHANNELS: usize = 16;
 
-/// `c_in * c_out` above which the transformed weights (36 floats per pair for F(4x4), 4x the
-/// direct weights) no longer fit the caches and must be amortized over many tiles.
-const WINOGRAD_HEAVY_WEIGHTS: usize = 128 * 1024;
+/// Fewest F(4x4) output tiles (over the batch) at which F(4x4) beats F(2x2) and direct on any
+/// channel count: 28x28 and larger (49+ tiles) run 1.9-2.9x faster than direct, F(2x2) 1.8-1.95x.
+const WINOGRAD_F4_MIN_TILES: usize = 32;
 
-/// Fewest F(4x4) output tiles (over the batch) that amortize heavy transformed weights: 512
-/// channels at 28x28 (49 tiles) win 1.7-2.0x; at 14x14 (16 tiles) 1.09x and 1.31x, at 7x7
-/// (4 tiles) 0.79x to 1.13x over four runs: too close to call, so direct (less workspace, less
-/// error) keeps them. 128 channels at 7x7 (light weights) win 1.9x and are picked.
-const WINOGRAD_HEAVY_MIN_TILES: usize = 32;
+/// `c_in * c_out` above which the transformed weights (36 floats per pair for F(4x4)) dominate:
+/// on small images such heavy layers still win with F(4x4) from 9 tiles (512 channels at
+/// 10x10: 1.35-1.5x, at 14x14: 1.55x, while F(2x2) gives 1.0-1.3x), but not at 7x7 (4 tiles:
+/// F(4x4) 0.88x, F(2x2) 0.92x), where direct keeps them.
+const WINOGRAD_HEAVY_WEIGHTS: usize = 128 * 1024;
+const WINOGRAD_HEAVY_MIN_TILES: usize = 9;
+
+/// Fewest channels for F(2x2) on small images with light weights: at 14x14 with 64-256
+/// channels it runs 1.5-1.9x faster than direct where F(4x4) gives 1.1-1.5x, and at 7x7 with
+/// 128-256 channels 1.1-1.5x; with 32 channels the runs disagree (0.8x to 1.2x).
+const WINOGRAD_F2_MIN_CHANNELS: usize = 64;
 
 /// Picks the algorithm for `p` on inputs of shape `input` on `isa`.
 ///
@@ -29,13 +35,16 @@ const WINOGRAD_HEAVY_MIN_TILES: usize = 32;
 /// |---|---|
 /// | 1x1, no padding -> pointwise | a plain GEMM; the same micro-kernel with one K segment per pixel |
 /// | 1xk / kx1 -> factorized | the 1-D window; same engine, named so plans and reports show it |
-/// | 3x3 stride 1, >= 16 channels in and out, and (c_in * c_out <= 128K or >= 32 tiles of 4x4) -> Winograd F(4x4) | 1.6-2.9x faster than direct on the ResNet-50/VGG16 layers at 112, 56, 28 and 14 (AVX2, 1 thread; the kernels report's Winograd rows) |
+/// | 3x3 stride 1, >= 16 channels, >= 32 tiles of 4x4 (28x28 and up) -> Winograd F(4x4) | 1.9-2.9x faster than direct on the ResNet-50/VGG16 layers at 224, 112, 56 and 28 (AVX2, 1 thread; the kernels report's Winograd rows) |
+/// | 3x3 stride 1, fewer tiles, c_in * c_out > 128K, >= 9 tiles -> Winograd F(4x4) | 512 channels at 14x14: 1.55x, at 10x10 1.35-1.5x |
+/// | 3x3 stride 1, fewer tiles, light weights, >= 64 channels -> Winograd F(2x2) | 64-256 channels at 14x14: 1.5-1.9x (F(4x4) 1.1-1.5x); 128-256 at 7x7: 1.1-1.5x |
 /// | anything else dense -> direct | implicit GEMM, no im2col copy |
 /// | groups = c_in = c_out -> depthwise | vectorized across channels, weights in registers |
 /// | other groups > 1 -> grouped | several small groups per vector, or a dense GEMM per group |
 ///
-/// Winograd F(2x2) is never picked: F(4x4) was as fast or faster on every measured layer; F(2x2)
-/// stays available for its accuracy (about half of direct's error, F(4x4) about 1.7x).
+/// Errors: F(2x2) has about half of direct's error, F(4x4) about 1.7x (the kernels report's
+/// "max err" column). The figures above are ratios of one run each on a shared, loaded machine
+/// (AVX2, thread CPU time); AVX-512 was not measured.
 pub fn select(_isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Algorithm> {
     let out = p.output_shape(input)?;
     if p.groups > 1 {
@@ -50,18 +59,28 @@ pub fn select(_isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Algorithm> {
             return Ok(algorithm);
         }
     }
-    if Algorithm::Winograd4x4.supports(p).is_ok() && winograd_wins(p, out) {
-        return Ok(Algorithm::Winograd4x4);
+    if let Some(winograd) = winograd_choice(p, out) {
+        return Ok(winograd);
     }
     Algorithm::Direct.supports(p)?;
     Ok(Algorithm::Direct)
 }
 
-/// Where F(4x4) was measured faster than direct (see the constants).
-fn winograd_wins(p: &Conv2dParams, out: Shape) -> bool {
+/// The Winograd variant measured faster than direct for this layer, if any (see the constants).
+fn winograd_choice(p: &Conv2dParams, out: Shape) -> Option<Algorithm> {
+    Algorithm::Winograd4x4.supports(p).ok()?;
+    let channels = p.c_in.min(p.c_out);
     let tiles = out.n.saturating_mul(out.h.div_ceil(4)).saturating_mul(out.w.div_ceil(4));
-    p.c_in.min(p.c_out) >= WINOGRAD_MIN_CHANNELS
-        && (p.c_in.saturating_mul(p.c_out) <= WINOGRAD_HEAVY_WEIGHTS || tiles >= WINOGRAD_HEAVY_MIN_TILES)
+    let heavy = p.c_in.saturating_mul(p.c_out) > WINOGRAD_HEAVY_WEIGHTS;
+    if channels < WINOGRAD_MIN_CHANNELS {
+        None
+    } else if tiles >= WINOGRAD_F4_MIN_TILES || (heavy && tiles >= WINOGRAD_HEAVY_MIN_TILES) {
+        Some(Algorithm::Winograd4x4)
+    } else if !heavy && channels >= WINOGRAD_F2_MIN_CHANNELS {
+        Some(Algorithm::Winograd2x2)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -77,15 +96,16 @@ mod tests {
     fn winograd_where_it_was_measured_faster() {
         assert_eq!(pick(64, 64, 56, 1), Algorithm::Winograd4x4);
         assert_eq!(pick(128, 128, 28, 1), Algorithm::Winograd4x4);
-        assert_eq!(pick(256, 256, 14, 1), Algorithm::Winograd4x4);
         assert_eq!(pick(512, 512, 28, 1), Algorithm::Winograd4x4);
-        assert_eq!(pick(128, 128, 7, 1), Algorithm::Winograd4x4);
+        assert_eq!(pick(512, 512, 14, 1), Algorithm::Winograd4x4);
+        assert_eq!(pick(256, 256, 14, 1), Algorithm::Winograd2x2);
+        assert_eq!(pick(128, 128, 7, 1), Algorithm::Winograd2x2);
     }
 
     #[test]
     fn direct_where_winograd_ties_or_does_not_apply() {
         assert_eq!(pick(512, 512, 7, 1), Algorithm::Direct);
-        assert_eq!(pick(512, 512, 14, 1), Algorithm::Direct);
+        assert_eq!(pick(32, 32, 14, 1), Algorithm::Direct);
         assert_eq!(pick(3, 64, 224, 1), Algorithm::Direct);
         assert_eq!(pick(64, 64, 56, 2), Algorithm::Direct);
     }
