@@ -103,6 +103,11 @@ impl Model {
         })
     }
 
+    /// One batch-1 run on the random input, in `ws` (made for this model's plan).
+    pub fn run(&self, ws: &mut Workspace) -> Result<()> {
+        self.plan.run(Input::Nchw(&self.input), ws).map(|_| ())
+    }
+
     /// Times one batch-1 run at `threads` threads: thread CPU time for one thread (the whole
     /// run happens on the pool's single worker, where the clock is read), wall time otherwise.
     pub fn time(&self, threads: usize, runs: Runs) -> Result<Timing> {
@@ -113,12 +118,12 @@ impl Model {
         // with one thread every kernel runs on the thread whose CPU time is read.
         let mut times = pool.install(|| -> Result<Vec<Duration>> {
             let start = clock.now();
-            self.plan.run(Input::Nchw(&self.input), &mut ws)?;
+            self.run(&mut ws)?;
             let n = runs.count(clock.now() - start);
             (0..n)
                 .map(|_| {
                     let start = clock.now();
-                    self.plan.run(Input::Nchw(&self.input), &mut ws)?;
+                    self.run(&mut ws)?;
                     Ok(clock.now() - start)
                 })
                 .collect()
@@ -139,7 +144,7 @@ impl Model {
         let mut seconds = vec![0.0; self.plan.steps().len()];
         let pool = ws.pool();
         pool.install(|| -> Result<()> {
-            self.plan.run(Input::Nchw(&self.input), &mut ws)?;
+            self.run(&mut ws)?;
             for _ in 0..runs.max(1) {
                 self.plan.run_profiled(Input::Nchw(&self.input), &mut ws, &mut seconds)?;
             }
