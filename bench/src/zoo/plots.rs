@@ -165,7 +165,7 @@ pub fn time_by_kind(profiles: &[(String, Vec<f64>)], threads: usize) -> String {
     let used: Vec<usize> =
         (0..CATEGORIES.len()).filter(|&i| profiles.iter().any(|(_, s)| s[i] > 0.0)).collect();
     for (k, &i) in used.iter().enumerate() {
-        let (lx, ly) = (left + 100.0 * (k % 6) as f64, 50.0 + 20.0 * (k / 6) as f64);
+        let (lx, ly) = (left + 110.0 * (k % 6) as f64, 50.0 + 20.0 * (k / 6) as f64);
         svg.rect((lx, ly - 10.0), (12.0, 12.0), CATEGORIES[i].1, None);
         svg.text((lx + 16.0, ly), 11.0, "start", CATEGORIES[i].0);
     }
