@@ -42,7 +42,7 @@ pub fn to_json(records: &[Record]) -> String {
 }
 
 /// A JSON string literal: quotes, backslashes and control characters escaped.
-fn string(s: &str) -> String {
+pub(crate) fn string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -63,7 +63,7 @@ fn string(s: &str) -> String {
 }
 
 /// A JSON number; NaN and infinities, which JSON cannot hold, become `null`.
-fn number(v: f64) -> String {
+pub(crate) fn number(v: f64) -> String {
     if v.is_finite() {
         format!("{v:.3}")
     } else {
