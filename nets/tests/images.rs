@@ -2,6 +2,8 @@
 //! from bench/peers/make_image_fixtures.py (Pillow decodes, torchvision's Resize + CenterCrop +
 //! ToTensor + Normalize on the PIL image).
 
+#![cfg(feature = "cli")]
+
 use std::path::PathBuf;
 use std::process::Command;
 
