@@ -6,6 +6,10 @@
 use crate::error::{NetError, Result};
 use crate::preprocess::Rgb8;
 
+/// Most bytes a decoder may allocate (a 100-megapixel RGB photo fits): a corrupt or hostile
+/// header cannot make it reserve more.
+const MAX_DECODED_BYTES: usize = 1 << 30;
+
 /// What an input file holds, from its first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -44,7 +48,8 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb8> {
 
 fn decode_png(bytes: &[u8]) -> Result<Rgb8> {
     let bad = |e: png::DecodingError| NetError::Input(format!("corrupt PNG image: {e}"));
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let limits = png::Limits { bytes: MAX_DECODED_BYTES };
+    let mut decoder = png::Decoder::new_with_limits(std::io::Cursor::new(bytes), limits);
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = decoder.read_info().map_err(bad)?;
     let size = reader.output_buffer_size().ok_or_else(|| NetError::Input("PNG image too large".into()))?;
@@ -65,6 +70,7 @@ fn decode_png(bytes: &[u8]) -> Result<Rgb8> {
 
 fn decode_jpeg(bytes: &[u8]) -> Result<Rgb8> {
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(MAX_DECODED_BYTES);
     let pixels = decoder.decode().map_err(|e| NetError::Input(format!("corrupt JPEG image: {e}")))?;
     let info = decoder.info().ok_or_else(|| NetError::Input("JPEG image without a frame header".into()))?;
     let (w, h) = (info.width as usize, info.height as usize);

@@ -170,7 +170,10 @@ fn infer(
     let net = models::by_name(model)?;
     let bytes =
         std::fs::read(&input).map_err(|e| NetError::Io(format!("reading {}: {e}", input.display())))?;
-    let named = |e: NetError| NetError::Input(format!("{}: {e}", input.display()));
+    let named = |e: NetError| match e {
+        NetError::Input(m) => NetError::Input(format!("{}: {m}", input.display())),
+        other => other,
+    };
     let (data, shape) = match Format::sniff(&bytes) {
         Some(Format::Npy) => npy_input(&bytes).map_err(named)?,
         Some(Format::Png | Format::Jpeg) => {
