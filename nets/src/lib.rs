@@ -27,15 +27,20 @@
 //! # Ok::<(), lineage_nets::NetError>(())
 //! ```
 
+pub mod classes;
 pub mod error;
 pub mod graph;
+#[cfg(feature = "cli")]
+pub mod image;
 mod init;
 pub mod models;
 pub mod npy;
 pub mod plan;
+pub mod preprocess;
 pub mod summary;
 pub mod weights;
 
+pub use classes::imagenet_class;
 pub use error::{NetError, Result};
 pub use graph::{ConvSpec, LrnSpec, Net, NetBuilder, Op, ParamSpec, PoolSpec, Value};
 pub use init::NormalRng;

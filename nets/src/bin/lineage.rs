@@ -1,17 +1,20 @@
-//! `lineage`: list the models, print a model's layer table, run one on a `.npy` tensor, or time
-//! it. Errors are one line on stderr and a non-zero exit code.
+//! `lineage`: list the models, print a model's layer table, run one on an image (PNG or JPEG,
+//! preprocessed as the model's preset does) or a `.npy` tensor, or time it. Errors are one line on stderr and a non-zero exit code.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use lineage_kernels::Shape;
-use lineage_nets::{models, npy, Input, NetError, NormalRng, Plan, Threads, Weights, Workspace};
+use lineage_nets::image::{self, Format};
+use lineage_nets::{
+    imagenet_class, models, npy, preprocess, Input, NetError, NormalRng, Plan, Threads, Weights, Workspace,
+};
 
 const USAGE: &str = "usage:
   lineage list
   lineage info <model> [--size N]
-  lineage run <model> [--weights W.safetensors] --input X.npy [--output Y.npy] [--threads N] [--top K]
+  lineage run <model> [--weights W.safetensors] --input IMAGE|X.npy [--output Y.npy] [--threads N] [--top K]
   lineage bench <model> [--weights W.safetensors] [--threads N] [--runs R] [--size N] [--profile yes]";
 
 /// Seed of the random weights used when no file is given.
@@ -92,7 +95,7 @@ fn run(raw: Vec<String>) -> Result<(), String> {
         }
         "run" => {
             args.check_known(&["weights", "input", "output", "threads", "top"])?;
-            let input = args.get("input").ok_or("run: --input X.npy is required")?;
+            let input = args.get("input").ok_or("run: --input IMAGE.png|IMAGE.jpg|X.npy is required")?;
             infer(
                 model()?,
                 args.get("weights").map(PathBuf::from),
@@ -167,21 +170,31 @@ fn infer(
     let net = models::by_name(model)?;
     let bytes =
         std::fs::read(&input).map_err(|e| NetError::Io(format!("reading {}: {e}", input.display())))?;
-    let x = npy::parse(&bytes).map_err(|e| NetError::Input(format!("{}: {e}", input.display())))?;
-    let shape = match x.shape[..] {
-        [n, c, h, w] => Shape::new(n, h, w, c),
-        [c, h, w] => Shape::new(1, h, w, c),
-        _ => {
+    let named = |e: NetError| match e {
+        NetError::Input(m) => NetError::Input(format!("{}: {m}", input.display())),
+        other => other,
+    };
+    let (data, shape) = match Format::sniff(&bytes) {
+        Some(Format::Npy) => npy_input(&bytes).map_err(named)?,
+        Some(Format::Png | Format::Jpeg) => {
+            let preset = preprocess::preset(model)?;
+            let rgb = image::decode(&bytes).map_err(named)?;
+            (
+                preprocess::preprocess(&rgb, &preset).map_err(named)?,
+                Shape::new(1, preset.crop, preset.crop, 3),
+            )
+        }
+        None => {
             return Err(NetError::Input(format!(
-                "{}: shape {:?}, expected NCHW or CHW",
+                "{}: not a PNG, JPEG or .npy file (it starts with bytes {:02x?})",
                 input.display(),
-                x.shape
+                &bytes[..bytes.len().min(8)]
             )))
         }
     };
     let plan = Plan::from_weights(&net, weights_for(&net, weights)?, shape)?;
     let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
-    let y = plan.run(Input::Nchw(&x.data), &mut ws)?;
+    let y = plan.run(Input::Nchw(&data), &mut ws)?;
     let out = y.shape();
     let classes = out.c;
     let logits: Vec<f32> = (0..out.pixels().unwrap_or(0)).flat_map(|p| y.pixel(p).to_vec()).collect();
@@ -192,7 +205,8 @@ fn infer(
         order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
         println!("image {n}: top {}", top.min(classes));
         for &c in order.iter().take(top) {
-            println!("  class {c:>4}  logit {:>9.4}  p {:.4}", row[c], (row[c] - max).exp() / sum);
+            let name = if classes == 1000 { imagenet_class(c).unwrap_or("") } else { "" };
+            println!("  class {c:>4}  logit {:>9.4}  p {:.4}  {name}", row[c], (row[c] - max).exp() / sum);
         }
     }
     if let Some(path) = output {
@@ -200,6 +214,17 @@ fn infer(
         std::fs::write(&path, bytes).map_err(|e| NetError::Io(format!("writing {}: {e}", path.display())))?;
     }
     Ok(())
+}
+
+/// A `.npy` NCHW (or CHW) float32 tensor, taken as it is.
+fn npy_input(bytes: &[u8]) -> Result<(Vec<f32>, Shape), NetError> {
+    let x = npy::parse(bytes)?;
+    let shape = match x.shape[..] {
+        [n, c, h, w] => Shape::new(n, h, w, c),
+        [c, h, w] => Shape::new(1, h, w, c),
+        _ => return Err(NetError::Input(format!("shape {:?}, expected NCHW or CHW", x.shape))),
+    };
+    Ok((x.data, shape))
 }
 
 fn bench(

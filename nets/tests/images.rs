@@ -1,0 +1,144 @@
+//! Decoding and preprocessing against torchvision: the fixtures in tests/fixtures/images come
+//! from bench/peers/make_image_fixtures.py (Pillow decodes, torchvision's Resize + CenterCrop +
+//! ToTensor + Normalize on the PIL image).
+
+#![cfg(feature = "cli")]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use lineage_nets::image::{decode, Format};
+use lineage_nets::preprocess::{self, Filter, Preset, IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN_STD};
+use safetensors::SafeTensors;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/images").join(name)
+}
+
+fn expected(name: &str) -> Vec<f32> {
+    let bytes = std::fs::read(fixture("preprocessed.safetensors")).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let t = st.tensor(name).unwrap();
+    t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+/// The configurations the script writes (its CONFIGS table).
+fn config(name: &str) -> Preset {
+    let small = |resize, crop, filter, (mean, std)| Preset { resize, crop, filter, mean, std };
+    let imagenet = (IMAGENET_MEAN, IMAGENET_STD);
+    let half = (INCEPTION_MEAN_STD, INCEPTION_MEAN_STD);
+    match name {
+        "resnet18" => preprocess::preset("resnet18").unwrap(),
+        "up_bilinear" => small(48, 40, Filter::Bilinear, imagenet),
+        "down_bilinear" => small(24, 20, Filter::Bilinear, imagenet),
+        "up_bicubic" => small(48, 40, Filter::Bicubic, half),
+        "down_bicubic" => small(24, 20, Filter::Bicubic, half),
+        _ => unreachable!(),
+    }
+}
+
+const CONFIGS: [&str; 4] = ["up_bilinear", "down_bilinear", "up_bicubic", "down_bicubic"];
+
+/// A difference in the normalized tensor expressed in 8-bit pixel levels (x 255 x std).
+fn levels(diff: f32, preset: &Preset) -> f32 {
+    diff * 255.0 * preset.std.iter().cloned().fold(f32::INFINITY, f32::min)
+}
+
+#[test]
+fn png_decodes_to_pillows_pixels() {
+    let rgb = decode(&std::fs::read(fixture("tiny.png")).unwrap()).unwrap();
+    assert_eq!((rgb.width(), rgb.height()), (40, 30));
+    let ours: Vec<f32> = rgb.data().iter().map(|&v| v as f32).collect();
+    assert_eq!(ours, expected("png_pixels"));
+}
+
+#[test]
+fn png_preprocessing_matches_torchvision() {
+    let rgb = decode(&std::fs::read(fixture("tiny.png")).unwrap()).unwrap();
+    for name in CONFIGS.iter().copied().chain(["resnet18"]) {
+        let ours = preprocess::preprocess(&rgb, &config(name)).unwrap();
+        let diff = max_abs_diff(&ours, &expected(&format!("png_{name}")));
+        println!("png {name}: max |lineage - torchvision| = {diff:e}");
+        // Same pixels, Pillow's integer resampling, and ToTensor/Normalize's float32 operations
+        // in the same order: the tensors are identical.
+        assert_eq!(diff, 0.0, "png {name}: max difference {diff}");
+    }
+}
+
+#[test]
+fn jpeg_preprocessing_is_close_to_torchvision() {
+    let rgb = decode(&std::fs::read(fixture("tiny.jpg")).unwrap()).unwrap();
+    assert_eq!((rgb.width(), rgb.height()), (40, 30));
+    let pixels: Vec<f32> = rgb.data().iter().map(|&v| v as f32).collect();
+    let pixel_diff = max_abs_diff(&pixels, &expected("jpeg_pixels"));
+    println!("jpeg: max |jpeg-decoder - libjpeg| over pixels = {pixel_diff} levels");
+    // jpeg-decoder and Pillow's libjpeg differ in IDCT and chroma upsampling rounding.
+    assert!(pixel_diff <= 3.0, "decoded pixels differ by {pixel_diff} levels");
+    for name in CONFIGS {
+        let preset = config(name);
+        let ours = preprocess::preprocess(&rgb, &preset).unwrap();
+        let diff = max_abs_diff(&ours, &expected(&format!("jpeg_{name}")));
+        let lv = levels(diff, &preset);
+        println!("jpeg {name}: max |lineage - torchvision| = {diff:e} ({lv:.2} pixel levels)");
+        // The decoders' 2 levels, resampled: bicubic's negative lobes can add one more.
+        assert!(lv <= 4.0, "jpeg {name}: max difference {diff} ({lv} levels)");
+    }
+}
+
+#[test]
+fn formats_are_told_apart_and_corrupt_files_refused() {
+    let png = std::fs::read(fixture("tiny.png")).unwrap();
+    let jpg = std::fs::read(fixture("tiny.jpg")).unwrap();
+    assert_eq!(Format::sniff(&png), Some(Format::Png));
+    assert_eq!(Format::sniff(&jpg), Some(Format::Jpeg));
+    assert_eq!(Format::sniff(b"\x93NUMPY\x01\x00"), Some(Format::Npy));
+    assert_eq!(Format::sniff(b"GIF89a"), None);
+    let truncated = [&png[..png.len() / 2], &jpg[..jpg.len() / 2]];
+    for bytes in truncated {
+        let e = decode(bytes).unwrap_err().to_string();
+        assert!(e.contains("corrupt"), "{e}");
+    }
+    assert!(decode(b"GIF89a....").unwrap_err().to_string().contains("not a PNG or JPEG"));
+}
+
+fn lineage(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lineage")).args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn run_on_an_image_prints_class_names() {
+    let png = fixture("tiny.png");
+    let (ok, out, err) = lineage(&["run", "resnet18", "--input", png.to_str().unwrap(), "--top", "3"]);
+    assert!(ok, "{err}");
+    let rows: Vec<&str> = out.lines().filter(|l| l.trim_start().starts_with("class")).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    for row in rows {
+        let index: usize = row.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let name = lineage_nets::imagenet_class(index).unwrap();
+        assert!(row.trim_end().ends_with(name), "{row}");
+    }
+    let dir = std::env::temp_dir().join(format!("lineage-images-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("broken.jpg");
+    let jpg = std::fs::read(fixture("tiny.jpg")).unwrap();
+    std::fs::write(&bad, &jpg[..jpg.len() / 3]).unwrap();
+    let text = dir.join("notes.png");
+    std::fs::write(&text, "hello").unwrap();
+    for path in [&bad, &text] {
+        let (ok, _, err) = lineage(&["run", "resnet18", "--input", path.to_str().unwrap()]);
+        assert!(!ok, "{path:?} accepted");
+        assert!(err.starts_with("lineage: error: ") && err.trim_end().lines().count() == 1, "{err}");
+        assert!(err.contains(path.to_str().unwrap()), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
