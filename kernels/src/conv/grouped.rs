@@ -13,11 +13,12 @@
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
 
-use crate::epilogue::{Activation, Epilogue};
-use crate::error::{KernelError, Result};
+use super::io::{ConvIo, Job};
+use crate::epilogue::Epilogue;
+use crate::error::Result;
 use crate::pack::PackedGroupedWeights;
 use crate::params::Conv2dParams;
-use crate::tensor::{Shape, TensorView, TensorViewMut};
+use crate::tensor::{TensorView, TensorViewMut};
 use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, TileStore};
 
 /// Output pixels per task: a multiple of every tile height used here (4, 6, 8).
@@ -46,49 +47,12 @@ pub(crate) fn run(
     y: &mut TensorViewMut<'_>,
     epilogue: &Epilogue<'_>,
 ) -> Result<()> {
-    let out = packed.params.output_shape(x.shape())?;
-    if y.shape() != out {
-        return Err(KernelError::ShapeMismatch(format!(
-            "{layer}: output view {:?} differs from the output shape {out:?}",
-            y.shape()
-        )));
-    }
-    epilogue.check(layer, out)?;
-    let job = Job {
-        packed,
-        x: x.data().as_ptr(),
-        x_pitch: x.pitch(),
-        input: x.shape(),
-        y: y.data_mut().as_mut_ptr(),
-        y_pitch: y.pitch(),
-        out,
-        residual: epilogue.residual.map(|r| (r.data().as_ptr(), r.pitch())),
-        activation: epilogue.activation,
-    };
+    let job = Job { packed, io: ConvIo::new(layer, &packed.params, x, y, epilogue)? };
     packed.isa.dispatch(RunAll { job: &job })
 }
 
-/// Everything a task needs, as raw pointers because tasks write disjoint parts of `y` from
-/// several threads.
-struct Job<'a> {
-    packed: &'a PackedGroupedWeights,
-    x: *const f32,
-    x_pitch: usize,
-    input: Shape,
-    y: *mut f32,
-    y_pitch: usize,
-    out: Shape,
-    residual: Option<(*const f32, usize)>,
-    activation: Activation,
-}
-
-// SAFETY: the pointers come from views that outlive the job (it lives on `run`'s stack while the
-// pool runs the tasks); tasks only read `x`, `residual` and the packed weights, and write
-// disjoint (band, block) regions of `y`.
-unsafe impl Sync for Job<'_> {}
-
 struct RunAll<'a> {
-    job: &'a Job<'a>,
+    job: &'a Job<'a, PackedGroupedWeights>,
 }
 
 impl WithSimd for RunAll<'_> {
@@ -106,7 +70,7 @@ impl WithSimd for RunAll<'_> {
 }
 
 struct Task<'a> {
-    job: &'a Job<'a>,
+    job: &'a Job<'a, PackedGroupedWeights>,
     band: usize,
     block: usize,
 }

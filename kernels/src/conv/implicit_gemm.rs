@@ -9,8 +9,9 @@
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
 
-use crate::epilogue::{Activation, Epilogue};
-use crate::error::{KernelError, Result};
+use super::io::{ConvIo, Job};
+use crate::epilogue::Epilogue;
+use crate::error::Result;
 use crate::pack::PackedGemmWeights;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, TileStore};
@@ -26,53 +27,16 @@ pub(crate) fn run(
     y: &mut TensorViewMut<'_>,
     epilogue: &Epilogue<'_>,
 ) -> Result<()> {
-    let out = packed.params.output_shape(x.shape())?;
-    if y.shape() != out {
-        return Err(KernelError::ShapeMismatch(format!(
-            "{layer}: output view {:?} differs from the output shape {out:?}",
-            y.shape()
-        )));
-    }
-    epilogue.check(layer, out)?;
-    let job = Job {
-        packed,
-        x: x.data().as_ptr(),
-        x_pitch: x.pitch(),
-        input: x.shape(),
-        y: y.data_mut().as_mut_ptr(),
-        y_pitch: y.pitch(),
-        out,
-        residual: epilogue.residual.map(|r| (r.data().as_ptr(), r.pitch())),
-        activation: epilogue.activation,
-    };
-    let bands = out.pixels()?.div_ceil(BAND);
-    let groups = out.c.div_ceil(packed.nr).div_ceil(packed.group_blocks);
+    let job = Job { packed, io: ConvIo::new(layer, &packed.params, x, y, epilogue)? };
+    let bands = job.out.pixels()?.div_ceil(BAND);
+    let groups = job.out.c.div_ceil(packed.nr).div_ceil(packed.group_blocks);
     (0..bands * groups)
         .into_par_iter()
         .try_for_each(|t| packed.isa.dispatch(Task { job: &job, band: t / groups, group: t % groups }))
 }
 
-/// Everything a task needs, as raw pointers because tasks write disjoint parts of `y` from
-/// several threads.
-struct Job<'a> {
-    packed: &'a PackedGemmWeights,
-    x: *const f32,
-    x_pitch: usize,
-    input: Shape,
-    y: *mut f32,
-    y_pitch: usize,
-    out: Shape,
-    residual: Option<(*const f32, usize)>,
-    activation: Activation,
-}
-
-// SAFETY: the pointers come from views that outlive the job (it lives on `run`'s stack while the
-// pool runs the tasks); tasks only read `x`, `residual` and the packed weights, and write
-// disjoint (band, block) regions of `y`.
-unsafe impl Sync for Job<'_> {}
-
 struct Task<'a> {
-    job: &'a Job<'a>,
+    job: &'a Job<'a, PackedGemmWeights>,
     band: usize,
     group: usize,
 }

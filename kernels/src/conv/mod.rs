@@ -10,6 +10,7 @@ pub mod direct;
 pub mod factorized;
 pub mod grouped;
 mod implicit_gemm;
+mod io;
 pub mod pointwise;
 pub mod select;
 pub mod winograd;

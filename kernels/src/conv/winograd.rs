@@ -21,7 +21,8 @@
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
 
-use crate::epilogue::{Activation, Epilogue};
+use super::io::ConvIo;
+use crate::epilogue::Epilogue;
 use crate::error::{checked_product, KernelError, Result};
 use crate::pack::PackedWinogradWeights;
 use crate::params::Conv2dParams;
@@ -163,14 +164,7 @@ pub(crate) fn run(
     epilogue: &Epilogue<'_>,
     workspace: &mut [f32],
 ) -> Result<()> {
-    let out = packed.params.output_shape(x.shape())?;
-    if y.shape() != out {
-        return Err(KernelError::ShapeMismatch(format!(
-            "{layer}: output view {:?} differs from the output shape {out:?}",
-            y.shape()
-        )));
-    }
-    epilogue.check(layer, out)?;
+    let io = ConvIo::new(layer, &packed.params, x, y, epilogue)?;
     let blocking = Blocking::new(packed, x.shape())?;
     let need = blocking.slots * blocking.slot_len();
     if workspace.len() < need {
@@ -179,40 +173,25 @@ pub(crate) fn run(
             workspace.len()
         )));
     }
-    let job = Job {
-        packed,
-        blocking,
-        x: x.data().as_ptr(),
-        x_pitch: x.pitch(),
-        input: x.shape(),
-        y: y.data_mut().as_mut_ptr(),
-        y_pitch: y.pitch(),
-        out,
-        residual: epilogue.residual.map(|r| (r.data().as_ptr(), r.pitch())),
-        activation: epilogue.activation,
-    };
+    let job = Job { packed, blocking, io };
     packed.isa.dispatch(RunAll { job: &job, workspace: &mut workspace[..need] })
 }
 
-/// Everything a task needs, as raw pointers because tasks write disjoint tiles of `y` from
-/// several threads.
+/// Everything a task needs: the packed filters, the tile blocking and the call's tensors
+/// (tasks write the disjoint output tiles of their own blocks).
 struct Job<'a> {
     packed: &'a PackedWinogradWeights,
     blocking: Blocking,
-    x: *const f32,
-    x_pitch: usize,
-    input: Shape,
-    y: *mut f32,
-    y_pitch: usize,
-    out: Shape,
-    residual: Option<(*const f32, usize)>,
-    activation: Activation,
+    io: ConvIo,
 }
 
-// SAFETY: the pointers come from views that outlive the job (it lives on `run`'s stack while the
-// pool runs the tasks); tasks only read `x`, `residual` and the packed weights, and write the
-// disjoint output tiles of their own blocks.
-unsafe impl Sync for Job<'_> {}
+impl std::ops::Deref for Job<'_> {
+    type Target = ConvIo;
+
+    fn deref(&self) -> &ConvIo {
+        &self.io
+    }
+}
 
 struct RunAll<'a> {
     job: &'a Job<'a>,
