@@ -33,37 +33,12 @@ pub(crate) fn check_depthwise(p: &Conv2dParams) -> Result<()> {
     Ok(())
 }
 
-/// An error unless `len` is the OIHW weight length of `p` and the bias (if any) has c_out values.
-pub(crate) fn check_weight_and_bias(p: &Conv2dParams, len: usize, bias: Option<&[f32]>) -> Result<()> {
-    let want = p.weight_len()?;
-    if len != want {
-        return Err(KernelError::ShapeMismatch(format!(
-            "conv2d weights: {len} elements, expected {want} = {} x {} x {} x {} (OIHW, groups = {})",
-            p.c_out,
-            p.c_in_per_group(),
-            p.kh,
-            p.kw,
-            p.groups
-        )));
-    }
-    if let Some(b) = bias {
-        if b.len() != p.c_out {
-            return Err(KernelError::ShapeMismatch(format!(
-                "conv2d bias: {} elements, expected c_out = {}",
-                b.len(),
-                p.c_out
-            )));
-        }
-    }
-    Ok(())
-}
-
 impl PackedDepthwiseWeights {
     /// Packs OIHW `weights` `[c][1][kh][kw]` and an optional bias for `isa`.
     pub fn new(isa: Isa, params: &Conv2dParams, weights: &[f32], bias: Option<&[f32]>) -> Result<Self> {
         check_depthwise(params)?;
         isa.ensure_available()?;
-        check_weight_and_bias(params, weights.len(), bias)?;
+        super::check_weight_and_bias(params, weights.len(), bias)?;
         let lanes = isa.lanes();
         let taps = params.kh * params.kw;
         let c = params.c_out;

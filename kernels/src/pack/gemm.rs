@@ -47,26 +47,7 @@ impl PackedGemmWeights {
                 params.groups
             )));
         }
-        if weights.len() != params.weight_len()? {
-            return Err(KernelError::ShapeMismatch(format!(
-                "conv2d weights: {} elements, expected {} = {} x {} x {} x {} (OIHW)",
-                weights.len(),
-                params.weight_len()?,
-                params.c_out,
-                params.c_in,
-                params.kh,
-                params.kw
-            )));
-        }
-        if let Some(b) = bias {
-            if b.len() != params.c_out {
-                return Err(KernelError::ShapeMismatch(format!(
-                    "conv2d bias: {} elements, expected c_out = {}",
-                    b.len(),
-                    params.c_out
-                )));
-            }
-        }
+        super::check_weight_and_bias(params, weights.len(), bias)?;
         let lanes = isa.lanes();
         let nr = max_nv(lanes) * lanes;
         let taps = params.kh * params.kw;

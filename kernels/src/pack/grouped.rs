@@ -12,9 +12,9 @@
 
 use aligned_vec::{avec, AVec};
 
+use super::check_weight_and_bias;
 use crate::error::{checked_product, KernelError, Result};
 use crate::isa::Isa;
-use crate::pack::depthwise::check_weight_and_bias;
 use crate::params::Conv2dParams;
 use crate::ukernel::gemm::max_nv;
 

@@ -1,5 +1,8 @@
 //! Weight packing, done once at plan time, per algorithm and ISA.
 
+use crate::error::{KernelError, Result};
+use crate::params::Conv2dParams;
+
 pub(crate) mod depthwise;
 mod gemm;
 pub(crate) mod grouped;
@@ -9,3 +12,28 @@ pub use depthwise::PackedDepthwiseWeights;
 pub use gemm::PackedGemmWeights;
 pub use grouped::PackedGroupedWeights;
 pub use winograd::PackedWinogradWeights;
+
+/// An error unless `len` is the OIHW weight length of `p` and the bias (if any) has c_out values.
+pub(crate) fn check_weight_and_bias(p: &Conv2dParams, len: usize, bias: Option<&[f32]>) -> Result<()> {
+    let want = p.weight_len()?;
+    if len != want {
+        return Err(KernelError::ShapeMismatch(format!(
+            "conv2d weights: {len} elements, expected {want} = {} x {} x {} x {} (OIHW, groups = {})",
+            p.c_out,
+            p.c_in_per_group(),
+            p.kh,
+            p.kw,
+            p.groups
+        )));
+    }
+    if let Some(b) = bias {
+        if b.len() != p.c_out {
+            return Err(KernelError::ShapeMismatch(format!(
+                "conv2d bias: {} elements, expected c_out = {}",
+                b.len(),
+                p.c_out
+            )));
+        }
+    }
+    Ok(())
+}

@@ -56,24 +56,7 @@ impl PackedWinogradWeights {
     ) -> Result<Self> {
         crate::conv::winograd::supports(params)?;
         isa.ensure_available()?;
-        if weights.len() != params.weight_len()? {
-            return Err(KernelError::ShapeMismatch(format!(
-                "winograd conv2d weights: {} elements, expected {} = {} x {} x 3 x 3 (OIHW)",
-                weights.len(),
-                params.weight_len()?,
-                params.c_out,
-                params.c_in
-            )));
-        }
-        if let Some(b) = bias {
-            if b.len() != params.c_out {
-                return Err(KernelError::ShapeMismatch(format!(
-                    "winograd conv2d bias: {} elements, expected c_out = {}",
-                    b.len(),
-                    params.c_out
-                )));
-            }
-        }
+        super::check_weight_and_bias(params, weights.len(), bias)?;
         let lanes = isa.lanes();
         let nr = max_nv(lanes) * lanes;
         let (c_in, c_out) = (params.c_in, params.c_out);
