@@ -3,5 +3,15 @@
 
 mod bytes;
 mod conv;
+mod inputs;
+mod ops;
+mod planner;
+mod strided;
+mod tiny;
+mod weights;
 
 pub use conv::conv_differential;
+pub use inputs::inputs;
+pub use ops::ops_differential;
+pub use planner::planner;
+pub use weights::weights;
