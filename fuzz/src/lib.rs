@@ -11,7 +11,8 @@ mod tiny;
 mod weights;
 
 pub use conv::conv_differential;
-pub use inputs::inputs;
+pub use inputs::{image_shape, inputs};
 pub use ops::ops_differential;
 pub use planner::planner;
+pub use tiny::{tiny_net, TINY_INPUT};
 pub use weights::weights;
