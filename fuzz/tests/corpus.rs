@@ -17,3 +17,23 @@ fn replay(target: &str, body: fn(&[u8])) {
 fn conv_differential_corpus() {
     replay("conv_differential", lineage_fuzz::conv_differential);
 }
+
+#[test]
+fn ops_differential_corpus() {
+    replay("ops_differential", lineage_fuzz::ops_differential);
+}
+
+#[test]
+fn weights_corpus() {
+    replay("weights", lineage_fuzz::weights);
+}
+
+#[test]
+fn inputs_corpus() {
+    replay("inputs", lineage_fuzz::inputs);
+}
+
+#[test]
+fn planner_corpus() {
+    replay("planner", lineage_fuzz::planner);
+}
