@@ -48,8 +48,11 @@ pub fn weights(data: &[u8]) {
                 let x = vec![0.5; 75];
                 plan.run(Input::Nhwc(&x), &mut ws).expect("a planned network runs on its input shape");
             }
+            // Well-formed tensors can still hold values a layer refuses (a negative batch-norm
+            // variance): that is an error naming the layer, like a bad file names the tensor.
             Err(e) => {
-                assert!(e.to_string().starts_with("weights: "), "planning failed on valid tensors: {e}")
+                let m = e.to_string();
+                assert!(m.starts_with("weights: ") || m.starts_with("layer "), "planning failed unnamed: {m}")
             }
         }
     }
