@@ -223,16 +223,25 @@ fn resample(img: &Rgb8, out: usize, along_x: bool, filter: Filter) -> Rgb8 {
     Rgb8 { width: ow, height: oh, data }
 }
 
+/// Most pixels a resize may produce (768 MiB of RGB): a thin strip of an image, whose longer
+/// side would grow by the shorter side's scale, is an error rather than an absurd allocation.
+const MAX_RESIZED_PIXELS: f64 = (1u64 << 28) as f64;
+
 /// The output size torchvision's `Resize(size)` picks: the shorter side becomes `size`, the
 /// longer `int(size * long / short)`.
 pub fn shorter_side_size(width: usize, height: usize, size: usize) -> Result<(usize, usize)> {
+    let cannot = |why: &str| {
+        NetError::Input(format!("cannot resize a {width}x{height} image to shorter side {size}{why}"))
+    };
     if width == 0 || height == 0 || size == 0 {
-        return Err(NetError::Input(format!(
-            "cannot resize a {width}x{height} image to shorter side {size}"
-        )));
+        return Err(cannot(""));
     }
     let (short, long) = if width <= height { (width, height) } else { (height, width) };
-    let long_out = (size as f64 * long as f64 / short as f64) as usize;
+    let long_out = (size as f64 * long as f64 / short as f64).floor();
+    if long_out * size as f64 > MAX_RESIZED_PIXELS {
+        return Err(cannot(&format!(": {long_out} pixels long, more than 2^28 pixels in all")));
+    }
+    let long_out = long_out as usize;
     Ok(if width <= height { (size, long_out) } else { (long_out, size) })
 }
 
@@ -325,5 +334,13 @@ mod tests {
         assert_eq!(shorter_side_size(500, 375, 256).unwrap(), (341, 256));
         assert_eq!(shorter_side_size(480, 640, 256).unwrap(), (256, 341));
         assert_eq!(shorter_side_size(40, 30, 342).unwrap(), (456, 342));
+    }
+
+    #[test]
+    fn a_thin_strip_is_refused_rather_than_blown_up() {
+        // A 1-pixel-wide image would become 256 x 2.56e9 pixels.
+        let e = shorter_side_size(1, 10_000_000, 256).unwrap_err().to_string();
+        assert!(e.contains("1x10000000") && e.contains("2^28"), "{e}");
+        assert_eq!(shorter_side_size(1, 4_000, 256).unwrap(), (256, 1_024_000));
     }
 }
