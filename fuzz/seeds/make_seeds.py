@@ -89,6 +89,7 @@ write("inputs", "big-endian.npy", npy(np.ones((1, 3, 2, 2), ">f4")))
 write("inputs", "truncated.npy", npy(np.ones((1, 3, 4, 4), np.float32))[:-5])
 write("inputs", "version2.npy", npy(np.ones((3, 2, 2), np.float32)).replace(b"\x01\x00", b"\x02\x00", 1))
 
+
 # The byte-decoded targets: short random strings, the first bytes steering each to every op
 # (ops_differential: byte 0 picks the op, byte 1 below 32 makes the problem "wild").
 for i in range(20):
@@ -97,3 +98,32 @@ for i in range(20):
 for i in range(16):
     body = bytes([200 if i < 13 else 5]) + rng.integers(0, 256, 60, dtype=np.uint8).tobytes()
     write("planner", f"seed-{i:02}", body)
+
+
+def image(array, mode=None, fmt="PNG", convert=None, **options):
+    import io
+
+    from PIL import Image
+
+    img = Image.fromarray(array, mode) if mode else Image.fromarray(array)
+    img = img.convert(convert) if convert else img
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+# Images in each colour type the decoders expand, and the command line's image fixtures.
+for name in ["tiny.png", "tiny.jpg"]:
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "nets", "tests", "fixtures", "images", name), "rb") as f:
+        write("inputs", name, f.read())
+pixels = lambda *shape: rng.integers(0, 256, shape, dtype=np.uint8)
+write("inputs", "grey.png", image(pixels(6, 9), "L"))
+write("inputs", "grey16.png", image(rng.integers(0, 65535, (5, 7)).astype(np.uint16)))
+write("inputs", "palette.png", image(pixels(8, 8, 3), convert="P"))
+write("inputs", "rgba.png", image(pixels(7, 10, 4), "RGBA"))
+write("inputs", "strip.png", image(pixels(40, 1, 3)))
+progressive = image(pixels(12, 16, 3), fmt="JPEG", progressive=True)
+write("inputs", "progressive.jpg", progressive)
+write("inputs", "truncated.jpg", progressive[: len(progressive) // 2])
+write("inputs", "grey.jpg", image(pixels(9, 9), "L", fmt="JPEG"))
+write("inputs", "cmyk.jpg", image(pixels(8, 8, 4), "CMYK", fmt="JPEG"))
