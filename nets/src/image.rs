@@ -6,9 +6,21 @@
 use crate::error::{NetError, Result};
 use crate::preprocess::Rgb8;
 
-/// Most bytes a decoder may allocate (a 100-megapixel RGB photo fits): a corrupt or hostile
-/// header cannot make it reserve more.
+/// Most bytes a decoded image may take as RGB (a 300-megapixel photo fits): a corrupt or
+/// hostile header cannot make the decoders, or the RGB expansion after them, reserve more.
 const MAX_DECODED_BYTES: usize = 1 << 30;
+
+/// An error unless a `width x height` image fits [`MAX_DECODED_BYTES`] as RGB: checked on the
+/// header, before any pixel buffer is allocated.
+fn check_size(kind: &str, width: usize, height: usize) -> Result<()> {
+    match width.checked_mul(height).and_then(|p| p.checked_mul(3)) {
+        Some(bytes) if bytes <= MAX_DECODED_BYTES => Ok(()),
+        _ => Err(NetError::Input(format!(
+            "{kind} image of {width}x{height} pixels is larger than {} MiB as RGB",
+            MAX_DECODED_BYTES >> 20
+        ))),
+    }
+}
 
 /// What an input file holds, from its first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +64,7 @@ fn decode_png(bytes: &[u8]) -> Result<Rgb8> {
     let mut decoder = png::Decoder::new_with_limits(std::io::Cursor::new(bytes), limits);
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = decoder.read_info().map_err(bad)?;
+    check_size("PNG", reader.info().width as usize, reader.info().height as usize)?;
     let size = reader.output_buffer_size().ok_or_else(|| NetError::Input("PNG image too large".into()))?;
     let mut buf = vec![0u8; size];
     let frame = reader.next_frame(&mut buf).map_err(bad)?;
@@ -71,7 +84,12 @@ fn decode_png(bytes: &[u8]) -> Result<Rgb8> {
 fn decode_jpeg(bytes: &[u8]) -> Result<Rgb8> {
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.set_max_decoding_buffer_size(MAX_DECODED_BYTES);
-    let pixels = decoder.decode().map_err(|e| NetError::Input(format!("corrupt JPEG image: {e}")))?;
+    let corrupt = |e: jpeg_decoder::Error| NetError::Input(format!("corrupt JPEG image: {e}"));
+    decoder.read_info().map_err(corrupt)?;
+    if let Some(info) = decoder.info() {
+        check_size("JPEG", info.width as usize, info.height as usize)?;
+    }
+    let pixels = decoder.decode().map_err(corrupt)?;
     let info = decoder.info().ok_or_else(|| NetError::Input("JPEG image without a frame header".into()))?;
     let (w, h) = (info.width as usize, info.height as usize);
     match info.pixel_format {

@@ -142,3 +142,38 @@ fn run_on_an_image_prints_class_names() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// CRC-32 (ISO-HDLC), as PNG chunks carry it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn a_png_header_claiming_gigabytes_is_refused_before_allocating() {
+    // tiny.png with its IHDR height raised to 83,886,080 rows (10 GB of RGB), CRC fixed up: the
+    // fuzzer's `inputs` target found that this allocated the whole frame before any check.
+    let mut png = std::fs::read(fixture("tiny.png")).unwrap();
+    assert_eq!(&png[12..16], b"IHDR");
+    png[20..24].copy_from_slice(&0x0500_0000u32.to_be_bytes());
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    let e = decode(&png).unwrap_err().to_string();
+    assert!(e.contains("PNG image of 40x83886080 pixels"), "{e}");
+}
+
+#[test]
+fn a_jpeg_header_claiming_gigabytes_is_refused_before_decoding() {
+    // tiny.jpg's frame header (SOF0) says 20000 x 20000: 1.2 GB as RGB.
+    let mut jpeg = std::fs::read(fixture("tiny.jpg")).unwrap();
+    let sof = jpeg.windows(2).position(|m| m == [0xFF, 0xC0]).expect("a baseline JPEG");
+    jpeg[sof + 5..sof + 9].copy_from_slice(&[0x4E, 0x20, 0x4E, 0x20]);
+    let e = decode(&jpeg).unwrap_err().to_string();
+    assert!(e.contains("JPEG image of 20000x20000 pixels"), "{e}");
+}
