@@ -70,6 +70,24 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(lineage_kernels::testing::proptest_config(12))]
+
+    /// MobileNet-sized layers, by rows (under 256 channels) and staged (from 256): several
+    /// channel chunks (the last one partial), rows wider than one staged segment, row bands.
+    #[test]
+    fn depthwise_wide_layers_match_reference(problem in conv_problems(ConvSpace {
+        groups: vec![96, 144, 200, 256, 300, 520],
+        stride: 1..=2,
+        dilation: 1..=1,
+        hw: 30..=60,
+        batch: 1..=1,
+        ..depthwise_space(3..=5)
+    })) {
+        check(&problem)?;
+    }
+}
+
 fn depthwise_params(c: usize, groups: usize) -> Conv2dParams {
     Conv2dParams { groups, ..Conv2dParams::square(c, c, 3, 1, 1) }
 }

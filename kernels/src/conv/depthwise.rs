@@ -1,14 +1,22 @@
 //! Depthwise convolution (groups = c_in = c_out, channel multiplier 1), vectorized across
 //! channels in NHWC.
 //!
-//! 3x3 and 5x5 kernels at strides 1 and 2 (dilation 1 across the row) run the row-tile
-//! micro-kernel with the weights in registers on the pixels whose window lies inside the image
-//! horizontally (rows above or below the image read a zero vector); every other pixel, and
-//! every other geometry, takes the general per-pixel path. A multiplier > 1 is a grouped
-//! convolution ([`super::grouped`]).
+//! 3x3 and 5x5 kernels at strides 1 and 2 run a row-tile micro-kernel with the weights in
+//! registers, by one of two paths:
+//! - by rows (fewer than [`STAGED_MIN_CHANNELS`] channels): a task is one output row of a
+//!   chunk of channels, read straight from the input where the window is inside the image,
+//!   the border pixels through the general per-pixel window;
+//! - staged (many channels, no dilation): a task owns a chunk of channels, a segment of output
+//!   columns and a band of output rows, and copies the input rows its windows read into a ring
+//!   on its stack, one plane per channel vector with the padding as zero columns. With 256+
+//!   channels an NHWC pixel is 1-2 KiB, so the rows of a window read in place fall into a
+//!   few L1 sets and evict each other; in the ring they are contiguous, each input row is
+//!   fetched once per band, and there are no border cases. With few channels the copy costs
+//!   more than it saves.
 //!
-//! Tasks are (image row of the output) x (a chunk of channels); each output value is computed
-//! by one task in a fixed order, so results are bitwise identical for any thread count.
+//! Every other geometry takes the general per-pixel path. A multiplier > 1 is a grouped
+//! convolution ([`super::grouped`]). Each output value is computed by one task, its taps in a
+//! fixed order whatever the tiling, so results are bitwise identical for any thread count.
 
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
@@ -20,12 +28,24 @@ use crate::pack::PackedDepthwiseWeights;
 use crate::params::Conv2dParams;
 use crate::tensor::{TensorView, TensorViewMut};
 use crate::ukernel::dwconv::{
-    dwconv_f32_pixel, dwconv_f32_row, dwconv_f32_store, row_tile, PixelStore, TileRows, Window,
+    dwconv_f32_pixel, dwconv_f32_row, dwconv_f32_store, load_channels, row_tile, PixelStore, TileRows, Window,
 };
-use crate::ukernel::simd::load;
+use crate::ukernel::simd::{load, store};
 
-/// Channels per task (whole vectors; at least one vector).
+/// Most channels per task (whole vectors; at least one vector).
 const CHUNK: usize = 64;
+
+/// Channels from which the staged path runs. AVX2, 1 thread, % of the peak-FMA probe (best of
+/// runs, staged / by rows): 3x3 s1 512@14 26 / 19, s2 512@14 15 / 14; 144@56 22 / 25,
+/// 32@112 30 / 32, s2 64@112 12 / 17.
+const STAGED_MIN_CHANNELS: usize = 256;
+
+/// Floats in a staged task's input ring (16 KiB, half of a small L1).
+const STAGE_FLOATS: usize = 4096;
+
+/// The staged ring, aligned for whole-vector loads.
+#[repr(C, align(64))]
+struct Stage([f32; STAGE_FLOATS]);
 
 /// An error unless `p` is depthwise with channel multiplier 1.
 pub(crate) fn supports(p: &Conv2dParams) -> Result<()> {
@@ -64,22 +84,383 @@ impl WithSimd for RunAll<'_> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
         let job = self.job;
+        let p = &job.packed.params;
+        // Row-tile widths from ukernel::dwconv's register budget, one monomorphization each.
+        let many = job.out.c >= STAGED_MIN_CHANNELS && p.dilation_h == 1 && p.dilation_w == 1;
+        match (many, p.kh, p.kw, p.stride_w, row_tile(S::F32_LANES, p.kw)) {
+            (true, 3, 3, 1, 4) => staged::<S, 3, 3, 1, 4>(simd, job),
+            (true, 3, 3, 1, _) => staged::<S, 3, 3, 1, 8>(simd, job),
+            (true, 3, 3, 2, 4) => staged::<S, 3, 3, 2, 4>(simd, job),
+            (true, 3, 3, 2, _) => staged::<S, 3, 3, 2, 8>(simd, job),
+            (true, 5, 5, 1, _) => staged::<S, 5, 5, 1, 4>(simd, job),
+            (true, 5, 5, 2, _) => staged::<S, 5, 5, 2, 4>(simd, job),
+            _ => by_rows(simd, job),
+        }
+    }
+}
+
+/// The direct path: tasks of one output row by a chunk of channel vectors.
+fn by_rows<S: Simd>(simd: S, job: &Job<'_, PackedDepthwiseWeights>) {
+    let lanes = S::F32_LANES;
+    let rows = job.out.n * job.out.h;
+    let blocks_per_chunk = (CHUNK / lanes).max(1);
+    let (full, blocks) = (job.out.c / lanes, job.out.c.div_ceil(lanes));
+    let chunks = blocks.div_ceil(blocks_per_chunk);
+    (0..rows * chunks).into_par_iter().for_each(|t| {
+        let (row, chunk) = (t / chunks, t % chunks);
+        let (b0, b1) = (chunk * blocks_per_chunk, ((chunk + 1) * blocks_per_chunk).min(blocks));
+        // Whole vectors, then the masked tail vector (only ever in the last chunk).
+        if b0 < b1.min(full) {
+            crate::isa::vectorize(simd, Task::<false> { job, row, blocks: b0..b1.min(full) });
+        }
+        if b1 > full {
+            crate::isa::vectorize(simd, Task::<true> { job, row, blocks: full..b1 });
+        }
+    });
+}
+
+/// How the staged path splits the work: chunks of `chunk` channels, segments of `segment`
+/// output columns, bands of `band` output rows.
+#[derive(Clone, Copy)]
+struct Split {
+    chunk: usize,
+    chunks: usize,
+    segment: usize,
+    segments: usize,
+    band: usize,
+    bands: usize,
+}
+
+impl Split {
+    /// The widest chunk (up to [`CHUNK`]) whose ring still holds segments of 16 output columns
+    /// (or the whole row), then as many row bands as make about four tasks per thread.
+    fn new(job: &ConvIo, lanes: usize, kh: usize, kw: usize, sw: usize) -> Split {
+        let (c, ow) = (job.out.c, job.out.w);
+        let mut chunk = c.div_ceil(lanes).min(CHUNK.div_ceil(lanes)) * lanes;
+        let segment_for = |chunk: usize| {
+            let columns = STAGE_FLOATS / (kh * chunk);
+            if columns < kw {
+                0
+            } else {
+                ((columns - kw) / sw + 1).min(ow)
+            }
+        };
+        while chunk > lanes && segment_for(chunk) < ow.min(16) {
+            chunk = (chunk / 2).div_ceil(lanes) * lanes;
+        }
+        let segment = segment_for(chunk).max(1);
+        let (chunks, segments) = (c.div_ceil(chunk), ow.div_ceil(segment));
+        let columns = job.out.n * chunks * segments;
+        let bands = (4 * rayon::current_num_threads()).div_ceil(columns).clamp(1, job.out.h);
+        let band = job.out.h.div_ceil(bands);
+        Split { chunk, chunks, segment, segments, band, bands: job.out.h.div_ceil(band) }
+    }
+}
+
+/// The staged path for a `KH x KW` kernel at column stride SW, in row tiles of OW pixels.
+#[inline(always)]
+fn staged<S: Simd, const KH: usize, const KW: usize, const SW: usize, const OW: usize>(
+    simd: S,
+    job: &Job<'_, PackedDepthwiseWeights>,
+) {
+    let split = Split::new(job, S::F32_LANES, KH, KW, SW);
+    let per_image = split.chunks * split.segments * split.bands;
+    (0..job.out.n * per_image).into_par_iter().for_each(|t| {
+        let (n, t) = (t / per_image, t % per_image);
+        let (chunk, t) = (t / (split.segments * split.bands), t % (split.segments * split.bands));
+        let (segment, band) = (t / split.bands, t % split.bands);
+        let c0 = chunk * split.chunk;
+        let ox0 = segment * split.segment;
+        let oy0 = band * split.band;
+        let task = StagedTask {
+            job,
+            n,
+            channels: c0..(c0 + split.chunk).min(job.out.c),
+            cols: ox0..(ox0 + split.segment).min(job.out.w),
+            rows: oy0..(oy0 + split.band).min(job.out.h),
+        };
+        crate::isa::vectorize(simd, StagedRun::<KH, KW, SW, OW>(task));
+    });
+}
+
+/// One task of the staged path: image `n`, a range of channels (starting on a vector), output
+/// columns and output rows.
+struct StagedTask<'a> {
+    job: &'a Job<'a, PackedDepthwiseWeights>,
+    n: usize,
+    channels: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+    rows: std::ops::Range<usize>,
+}
+
+struct StagedRun<'a, const KH: usize, const KW: usize, const SW: usize, const OW: usize>(StagedTask<'a>);
+
+impl<const KH: usize, const KW: usize, const SW: usize, const OW: usize> WithSimd
+    for StagedRun<'_, KH, KW, SW, OW>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let task = self.0;
+        let job = task.job;
+        let p = &job.packed.params;
         let lanes = S::F32_LANES;
-        let rows = job.out.n * job.out.h;
-        let blocks_per_chunk = (CHUNK / lanes).max(1);
-        let (full, blocks) = (job.out.c / lanes, job.out.c.div_ceil(lanes));
-        let chunks = blocks.div_ceil(blocks_per_chunk);
-        (0..rows * chunks).into_par_iter().for_each(|t| {
-            let (row, chunk) = (t / chunks, t % chunks);
-            let (b0, b1) = (chunk * blocks_per_chunk, ((chunk + 1) * blocks_per_chunk).min(blocks));
-            // Whole vectors, then the masked tail vector (only ever in the last chunk).
-            if b0 < b1.min(full) {
-                crate::isa::vectorize(simd, Task::<false> { job, row, blocks: b0..b1.min(full) });
+        let c = task.channels.len();
+        let (vectors, full) = (c.div_ceil(lanes), c / lanes);
+        // The ring, one plane per channel vector: KH slots of `columns` vectors each, so the
+        // micro-kernel steps between columns by a constant (one vector).
+        let columns = (task.cols.len() - 1) * SW + KW;
+        let slot_len = columns * lanes;
+        debug_assert!(vectors * KH * slot_len <= STAGE_FLOATS, "Split::new sizes the ring");
+        let mut stage = core::mem::MaybeUninit::<Stage>::uninit();
+        let ring = stage.as_mut_ptr().cast::<f32>();
+        let mut slot_row = [isize::MIN; KH];
+        // Input column of staged column 0 (negative in the left padding).
+        let ix0 = (task.cols.start * SW) as isize - p.pad.left as isize;
+        // SAFETY: n < batch; the chunk's first channel is a channel of every pixel.
+        let image =
+            unsafe { job.x.add(task.n * job.input.h * job.input.w * job.x_pitch + task.channels.start) };
+        for oy in task.rows.clone() {
+            let iy0 = (oy * p.stride_h) as isize - p.pad.top as isize;
+            let mut slots = [0usize; KH];
+            for (ky, slot_of) in slots.iter_mut().enumerate() {
+                let iy = iy0 + ky as isize;
+                // KH consecutive rows fall in KH distinct slots.
+                let slot = iy.rem_euclid(KH as isize) as usize;
+                if slot_row[slot] != iy {
+                    slot_row[slot] = iy;
+                    let row = (iy >= 0 && iy < job.input.h as isize)
+                        // SAFETY: row iy is inside the image.
+                        .then(|| unsafe { image.add(iy as usize * job.input.w * job.x_pitch) });
+                    // SAFETY: the ring holds `vectors` planes of KH slots of `slot_len` floats.
+                    unsafe {
+                        stage_row(simd, row, &task, ix0, columns, ring.add(slot * slot_len), KH * slot_len)
+                    };
+                }
+                *slot_of = slot;
             }
-            if b1 > full {
-                crate::isa::vectorize(simd, Task::<true> { job, row, blocks: full..b1 });
+            let first = (task.n * job.out.h + oy) * job.out.w;
+            // SAFETY: oy < out.h, so the row starts inside the output (and residual) views.
+            let out = unsafe {
+                OutputRow {
+                    y: job.y.add(first * job.y_pitch),
+                    y_pitch: job.y_pitch,
+                    residual: job.residual.map(|(r, pitch)| (r.add(first * pitch), pitch)),
+                    activation: job.activation,
+                }
+            };
+            for v in 0..vectors {
+                let channel = task.channels.start + v * lanes;
+                // SAFETY: plane v holds the window's KH staged rows, every column written.
+                let rows = TileRows::<KH> {
+                    x: core::array::from_fn(|ky| unsafe {
+                        ring.add(v * KH * slot_len + slots[ky] * slot_len).cast_const()
+                    }),
+                    pitch: [lanes; KH],
+                };
+                if v < full {
+                    row_of_tiles::<S, KH, KW, SW, OW, false>(
+                        simd,
+                        job,
+                        &rows,
+                        &out,
+                        channel,
+                        task.cols.clone(),
+                        lanes,
+                    );
+                } else {
+                    let valid = c - full * lanes;
+                    row_of_tiles::<S, KH, KW, SW, OW, true>(
+                        simd,
+                        job,
+                        &rows,
+                        &out,
+                        channel,
+                        task.cols.clone(),
+                        valid,
+                    );
+                }
             }
-        });
+        }
+    }
+}
+
+/// Copies input row `x` (the chunk's first channel at pixel 0; `None` for a row of the
+/// padding) into one slot of every plane of the ring: staged column j is input column
+/// `ix0 + j`, zeros outside the image and in the chunk's tail lanes.
+///
+/// # Safety
+/// `x` must be readable for the chunk's channels at every pixel of the row; `slot` writable for
+/// `columns` vectors in each of the chunk's planes, `plane` floats apart.
+#[inline(always)]
+unsafe fn stage_row<S: Simd>(
+    simd: S,
+    x: Option<*const f32>,
+    task: &StagedTask<'_>,
+    ix0: isize,
+    columns: usize,
+    slot: *mut f32,
+    plane: usize,
+) {
+    let job = task.job;
+    let lanes = S::F32_LANES;
+    let c = task.channels.len();
+    let zero = simd.splat_f32s(0.0);
+    // Staged columns [inside) hold image pixels; the rest are padding.
+    let iw = job.input.w as isize;
+    let inside = match x {
+        Some(_) => (-ix0).clamp(0, columns as isize) as usize..(iw - ix0).clamp(0, columns as isize) as usize,
+        None => 0..0,
+    };
+    let inside = inside.start..inside.end.max(inside.start);
+    for (v, c0) in (0..c).step_by(lanes).enumerate() {
+        // SAFETY: per the contract, plane v's slot holds `columns` vectors.
+        let dst = unsafe { slot.add(v * plane) };
+        for j in (0..inside.start).chain(inside.end..columns) {
+            // SAFETY: j < columns.
+            unsafe { store::<S>(dst.add(j * lanes), zero) };
+        }
+        let Some(x) = x else { continue };
+        // Pixel ix0 + j of the row (j in `inside`, so not negative), channel c0.
+        let src = |j: usize| (ix0 + j as isize) as usize * job.x_pitch + c0;
+        if c0 + lanes <= c {
+            for j in inside.clone() {
+                // SAFETY: a pixel of the row; whole vectors.
+                unsafe { store::<S>(dst.add(j * lanes), load::<S>(x.add(src(j)))) };
+            }
+        } else {
+            for j in inside.clone() {
+                // SAFETY: a pixel of the row; the valid lanes only, zeros in the rest.
+                unsafe {
+                    store::<S>(dst.add(j * lanes), load_channels::<S, true>(simd, x.add(src(j)), c - c0))
+                };
+            }
+        }
+    }
+}
+
+/// One output row: where it goes and what is added.
+struct OutputRow {
+    /// Output pixel 0 of the row, channel 0.
+    y: *mut f32,
+    y_pitch: usize,
+    residual: Option<(*const f32, usize)>,
+    activation: Activation,
+}
+
+impl OutputRow {
+    /// The vector of output pixel `ox` starting at `channel`.
+    #[inline(always)]
+    fn at(&self, ox: usize, channel: usize) -> PixelStore {
+        PixelStore {
+            // SAFETY: ox < out.w and channel < c, so the vector starts inside the views.
+            y: unsafe { self.y.add(ox * self.y_pitch + channel) },
+            residual: self.residual.map(|(r, pitch)| unsafe { r.add(ox * pitch + channel) }),
+            activation: self.activation,
+        }
+    }
+}
+
+/// The output columns `cols` of the channel vector starting at `channel`, from its staged rows
+/// (output column `cols.start` reads staged column 0): tiles of OW pixels, then of 2 and 1,
+/// the weights held in registers across the row.
+#[inline(always)]
+fn row_of_tiles<
+    S: Simd,
+    const KH: usize,
+    const KW: usize,
+    const SW: usize,
+    const OW: usize,
+    const MASKED: bool,
+>(
+    simd: S,
+    job: &Job<'_, PackedDepthwiseWeights>,
+    rows: &TileRows<KH>,
+    out: &OutputRow,
+    channel: usize,
+    cols: std::ops::Range<usize>,
+    valid: usize,
+) {
+    let lanes = S::F32_LANES;
+    // SAFETY: channel / lanes is a packed block; weights and bias are padded to whole vectors.
+    let (w, bias) = unsafe {
+        (job.packed.weights.as_ptr().add(channel * KH * KW), load::<S>(job.packed.bias.as_ptr().add(channel)))
+    };
+    // SAFETY: the packed taps hold KH * KW vectors.
+    let weights: [[S::f32s; KW]; KH] = core::array::from_fn(|ky| {
+        core::array::from_fn(|kx| unsafe { load::<S>(w.add((ky * KW + kx) * lanes)) })
+    });
+    let mut ox = cols.start;
+    while ox + OW <= cols.end {
+        tile::<S, KH, KW, SW, OW, MASKED>(
+            simd,
+            &weights,
+            bias,
+            rows,
+            out,
+            ox,
+            ox - cols.start,
+            channel,
+            valid,
+        );
+        ox += OW;
+    }
+    while ox + 2 <= cols.end {
+        tile::<S, KH, KW, SW, 2, MASKED>(
+            simd,
+            &weights,
+            bias,
+            rows,
+            out,
+            ox,
+            ox - cols.start,
+            channel,
+            valid,
+        );
+        ox += 2;
+    }
+    if ox < cols.end {
+        tile::<S, KH, KW, SW, 1, MASKED>(
+            simd,
+            &weights,
+            bias,
+            rows,
+            out,
+            ox,
+            ox - cols.start,
+            channel,
+            valid,
+        );
+    }
+}
+
+/// OW output pixels from `ox`, whose windows start at staged column `local * SW`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // one tile's registers and addresses, all needed
+fn tile<S: Simd, const KH: usize, const KW: usize, const SW: usize, const OW: usize, const MASKED: bool>(
+    simd: S,
+    weights: &[[S::f32s; KW]; KH],
+    bias: S::f32s,
+    rows: &TileRows<KH>,
+    out: &OutputRow,
+    ox: usize,
+    local: usize,
+    channel: usize,
+    valid: usize,
+) {
+    // SAFETY: staged columns local * SW .. local * SW + (OW - 1) * SW + KW are in the ring.
+    let at = TileRows::<KH> {
+        x: core::array::from_fn(|ky| unsafe { rows.x[ky].add(local * SW * rows.pitch[ky]) }),
+        pitch: rows.pitch,
+    };
+    let mut acc = [bias; OW];
+    // SAFETY: the staged columns are whole vectors; outputs ox .. ox + OW are inside the row.
+    unsafe {
+        dwconv_f32_row::<S, KH, KW, SW, OW, false>(simd, &mut acc, weights, &at, S::F32_LANES);
+        for (o, a) in acc.iter().enumerate() {
+            dwconv_f32_store::<S, MASKED>(simd, *a, &out.at(ox + o, channel), valid);
+        }
     }
 }
 
