@@ -8,7 +8,9 @@ use lineage_kernels::{Activation, Algorithm, Conv2d, Conv2dParams, Isa, Padding,
 use crate::bytes::Bytes;
 
 /// Decodes a problem. About one in eight is deliberately out of range (zero sizes, groups that
-/// do not divide, kernels larger than the padded input) to exercise the error paths.
+/// do not divide, kernels larger than the padded input) to exercise the error paths. A
+/// trailing byte of 224 or more turns a valid problem into a depthwise one of 200-320 channels
+/// on up to 24 x 24 pixels, which reaches the depthwise kernel's staged path (256+ channels).
 fn decode(data: &[u8]) -> ConvProblem {
     let mut b = Bytes::new(data);
     let wild = b.byte() < 32;
@@ -27,7 +29,7 @@ fn decode(data: &[u8]) -> ConvProblem {
         groups: if wild { b.range(0, 5) } else { groups },
     };
     let input_shape = Shape::new(b.range(1, 2), b.range(lo, 12), b.range(lo, 12), params.c_in);
-    ConvProblem {
+    let mut problem = ConvProblem {
         params,
         input_shape,
         input_margin: (b.range(0, 3), b.range(0, 3)),
@@ -36,7 +38,13 @@ fn decode(data: &[u8]) -> ConvProblem {
         with_bias: b.flag(),
         with_residual: b.flag(),
         seed: b.u64(),
+    };
+    if b.byte() >= 224 && !wild {
+        let c = b.range(200, 320);
+        problem.params = Conv2dParams { c_in: c, c_out: c, groups: c, ..problem.params };
+        problem.input_shape = Shape::new(input_shape.n, b.range(1, 24), b.range(1, 24), c);
     }
+    problem
 }
 
 /// `(atol, rtol)` of each algorithm, as its own test file states.
