@@ -259,27 +259,12 @@ impl<const KH: usize, const KW: usize, const SW: usize, const OW: usize> WithSim
                     }),
                     pitch: [lanes; KH],
                 };
+                let vector =
+                    StagedVector::<S, KH, KW>::new(job, &rows, &out, channel, (c - v * lanes).min(lanes));
                 if v < full {
-                    row_of_tiles::<S, KH, KW, SW, OW, false>(
-                        simd,
-                        job,
-                        &rows,
-                        &out,
-                        channel,
-                        task.cols.clone(),
-                        lanes,
-                    );
+                    vector.row::<SW, OW, false>(simd, task.cols.clone());
                 } else {
-                    let valid = c - full * lanes;
-                    row_of_tiles::<S, KH, KW, SW, OW, true>(
-                        simd,
-                        job,
-                        &rows,
-                        &out,
-                        channel,
-                        task.cols.clone(),
-                        valid,
-                    );
+                    vector.row::<SW, OW, true>(simd, task.cols.clone());
                 }
             }
         }
@@ -362,104 +347,83 @@ impl OutputRow {
     }
 }
 
-/// The output columns `cols` of the channel vector starting at `channel`, from its staged rows
-/// (output column `cols.start` reads staged column 0): tiles of OW pixels, then of 2 and 1,
-/// the weights held in registers across the row.
-#[inline(always)]
-fn row_of_tiles<
-    S: Simd,
-    const KH: usize,
-    const KW: usize,
-    const SW: usize,
-    const OW: usize,
-    const MASKED: bool,
->(
-    simd: S,
-    job: &Job<'_, PackedDepthwiseWeights>,
-    rows: &TileRows<KH>,
-    out: &OutputRow,
+/// One channel vector of a staged output row: its weights (held in registers across the
+/// row), its staged input rows and where its outputs go.
+struct StagedVector<'a, S: Simd, const KH: usize, const KW: usize> {
+    weights: [[S::f32s; KW]; KH],
+    bias: S::f32s,
+    rows: &'a TileRows<KH>,
+    out: &'a OutputRow,
     channel: usize,
-    cols: std::ops::Range<usize>,
+    /// The vector's valid lanes (all but in the chunk's partial last vector).
     valid: usize,
-) {
-    let lanes = S::F32_LANES;
-    // SAFETY: channel / lanes is a packed block; weights and bias are padded to whole vectors.
-    let (w, bias) = unsafe {
-        (job.packed.weights.as_ptr().add(channel * KH * KW), load::<S>(job.packed.bias.as_ptr().add(channel)))
-    };
-    // SAFETY: the packed taps hold KH * KW vectors.
-    let weights: [[S::f32s; KW]; KH] = core::array::from_fn(|ky| {
-        core::array::from_fn(|kx| unsafe { load::<S>(w.add((ky * KW + kx) * lanes)) })
-    });
-    let mut ox = cols.start;
-    while ox + OW <= cols.end {
-        tile::<S, KH, KW, SW, OW, MASKED>(
-            simd,
-            &weights,
-            bias,
-            rows,
-            out,
-            ox,
-            ox - cols.start,
-            channel,
-            valid,
-        );
-        ox += OW;
-    }
-    while ox + 2 <= cols.end {
-        tile::<S, KH, KW, SW, 2, MASKED>(
-            simd,
-            &weights,
-            bias,
-            rows,
-            out,
-            ox,
-            ox - cols.start,
-            channel,
-            valid,
-        );
-        ox += 2;
-    }
-    if ox < cols.end {
-        tile::<S, KH, KW, SW, 1, MASKED>(
-            simd,
-            &weights,
-            bias,
-            rows,
-            out,
-            ox,
-            ox - cols.start,
-            channel,
-            valid,
-        );
-    }
 }
 
-/// OW output pixels from `ox`, whose windows start at staged column `local * SW`.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)] // one tile's registers and addresses, all needed
-fn tile<S: Simd, const KH: usize, const KW: usize, const SW: usize, const OW: usize, const MASKED: bool>(
-    simd: S,
-    weights: &[[S::f32s; KW]; KH],
-    bias: S::f32s,
-    rows: &TileRows<KH>,
-    out: &OutputRow,
-    ox: usize,
-    local: usize,
-    channel: usize,
-    valid: usize,
-) {
-    // SAFETY: staged columns local * SW .. local * SW + (OW - 1) * SW + KW are in the ring.
-    let at = TileRows::<KH> {
-        x: core::array::from_fn(|ky| unsafe { rows.x[ky].add(local * SW * rows.pitch[ky]) }),
-        pitch: rows.pitch,
-    };
-    let mut acc = [bias; OW];
-    // SAFETY: the staged columns are whole vectors; outputs ox .. ox + OW are inside the row.
-    unsafe {
-        dwconv_f32_row::<S, KH, KW, SW, OW, false>(simd, &mut acc, weights, &at, S::F32_LANES);
-        for (o, a) in acc.iter().enumerate() {
-            dwconv_f32_store::<S, MASKED>(simd, *a, &out.at(ox + o, channel), valid);
+impl<'a, S: Simd, const KH: usize, const KW: usize> StagedVector<'a, S, KH, KW> {
+    #[inline(always)]
+    fn new(
+        job: &Job<'_, PackedDepthwiseWeights>,
+        rows: &'a TileRows<KH>,
+        out: &'a OutputRow,
+        channel: usize,
+        valid: usize,
+    ) -> Self {
+        let lanes = S::F32_LANES;
+        // SAFETY: channel / lanes is a packed block; weights and bias are padded to whole
+        // vectors, KH * KW taps each.
+        unsafe {
+            let w = job.packed.weights.as_ptr().add(channel * KH * KW);
+            StagedVector {
+                weights: core::array::from_fn(|ky| {
+                    core::array::from_fn(|kx| load::<S>(w.add((ky * KW + kx) * lanes)))
+                }),
+                bias: load::<S>(job.packed.bias.as_ptr().add(channel)),
+                rows,
+                out,
+                channel,
+                valid,
+            }
+        }
+    }
+
+    /// The output columns `cols` (column `cols.start` reads staged column 0): tiles of OW
+    /// pixels, then of 2 and 1.
+    #[inline(always)]
+    fn row<const SW: usize, const OW: usize, const MASKED: bool>(
+        &self,
+        simd: S,
+        cols: std::ops::Range<usize>,
+    ) {
+        let mut ox = cols.start;
+        while ox + OW <= cols.end {
+            self.tile::<SW, OW, MASKED>(simd, ox, ox - cols.start);
+            ox += OW;
+        }
+        while ox + 2 <= cols.end {
+            self.tile::<SW, 2, MASKED>(simd, ox, ox - cols.start);
+            ox += 2;
+        }
+        if ox < cols.end {
+            self.tile::<SW, 1, MASKED>(simd, ox, ox - cols.start);
+        }
+    }
+
+    /// T output pixels from `ox`, whose windows start at staged column `local * SW`.
+    #[inline(always)]
+    fn tile<const SW: usize, const T: usize, const MASKED: bool>(&self, simd: S, ox: usize, local: usize) {
+        let rows = self.rows;
+        // SAFETY: staged columns local * SW .. local * SW + (T - 1) * SW + KW are in the ring.
+        let at = TileRows::<KH> {
+            x: core::array::from_fn(|ky| unsafe { rows.x[ky].add(local * SW * rows.pitch[ky]) }),
+            pitch: rows.pitch,
+        };
+        let mut acc = [self.bias; T];
+        // SAFETY: the staged columns are whole vectors; outputs ox .. ox + T are inside the row.
+        unsafe {
+            dwconv_f32_row::<S, KH, KW, SW, T, false>(simd, &mut acc, &self.weights, &at, S::F32_LANES);
+            for (o, a) in acc.iter().enumerate() {
+                dwconv_f32_store::<S, MASKED>(simd, *a, &self.out.at(ox + o, self.channel), self.valid);
+            }
         }
     }
 }
