@@ -124,6 +124,36 @@ fn concat_inputs_are_written_in_place() {
     assert_eq!(copies, vec!["cat[pool]".to_string()]);
 }
 
+/// Two DenseNet blocks joined by a transition, in torchvision's structure at small sizes.
+fn dense_net() -> Net {
+    use lineage_nets::models::densenet::{dense_block, transition};
+    let (mut b, x) = NetBuilder::new("dense", 3).unwrap();
+    let y = b.conv("stem", x, ConvSpec::new(8, 3, 1, 1), Activation::Relu).unwrap();
+    let y = dense_block(&mut b, "block1.", y, 3, 4, 2).unwrap();
+    let y = transition(&mut b, "trans1.", y, 10).unwrap();
+    let y = dense_block(&mut b, "block2.", y, 2, 4, 2).unwrap();
+    let y = b.global_avg_pool("gap", y).unwrap();
+    let y = b.flatten("flat", y).unwrap();
+    let y = b.linear("fc", y, 18, 5, true).unwrap();
+    b.finish(y).unwrap()
+}
+
+#[test]
+fn dense_blocks_concatenate_in_place() {
+    let net = dense_net();
+    check_against_reference(&net, Shape::new(2, 9, 8, 3), 1e-5);
+    // Every cat of a block is a prefix view of the block's last one: nothing is copied.
+    let plan = Plan::new(&net, &random_weights(&net, 1), Shape::new(2, 9, 8, 3)).unwrap();
+    assert!(plan.steps().iter().all(|s| s.kind != "copy"));
+    for name in ["densenet121", "densenet161"] {
+        let net = models::by_name(name).unwrap();
+        let plan =
+            Plan::new(&net, &lineage_nets::Weights::random(&net, 1), Shape::new(1, 64, 64, 3)).unwrap();
+        let copies = plan.steps().iter().filter(|s| s.kind == "copy").count();
+        assert_eq!(copies, 0, "{name}: {copies} copies");
+    }
+}
+
 #[test]
 fn bad_inputs_and_weights_are_errors() {
     let net = models::by_name("resnet18").unwrap();

@@ -91,10 +91,16 @@ impl Plan {
         let has_step = |i: usize| !reads[i].is_empty();
 
         // Zero-copy concat: an input whose step writes nothing else goes straight into its
-        // channel slice, unless that step reads the same concat buffer (DenseNet's pattern).
+        // channel slice, and so does an inner concat with everything placed in it: DenseNet's
+        // chain cat_M = concat(cat_{M-1}, new_M) then lives in one buffer per block, each cat a
+        // prefix view of the last. Not when a step writing into the buffer reads a value placed
+        // in it (that read would overlap the write).
+        let is_concat = |x: usize| matches!(nodes[x].op, Op::Concat);
         let mut parent: Vec<Option<(usize, usize)>> = vec![None; n];
+        // The values placed in each concat's channels, transitively.
+        let mut contents: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (i, node) in nodes.iter().enumerate() {
-            if !matches!(node.op, Op::Concat) {
+            if !is_concat(i) {
                 continue;
             }
             let mut inside: Vec<usize> = Vec::new();
@@ -102,14 +108,18 @@ impl Plan {
             for v in &node.inputs {
                 let x = v.index();
                 let once = node.inputs.iter().filter(|u| u.index() == x).count() == 1;
-                let independent = !reads[x].iter().any(|r| inside.contains(r))
-                    && !inside.iter().any(|&y| reads[y].contains(&x));
-                if has_step(x) && parent[x].is_none() && x != output && once && independent {
+                let placed: Vec<usize> = std::iter::once(x).chain(contents[x].iter().copied()).collect();
+                let reads_any =
+                    |a: &[usize], b: &[usize]| a.iter().any(|&y| reads[y].iter().any(|r| b.contains(r)));
+                let independent = !reads_any(&placed, &inside) && !reads_any(&inside, &placed);
+                if (has_step(x) || is_concat(x)) && parent[x].is_none() && x != output && once && independent
+                {
                     parent[x] = Some((i, channel));
-                    inside.push(x);
+                    inside.extend(placed);
                 }
                 channel += shapes[x].c;
             }
+            contents[i] = inside;
         }
 
         // Buffers: one per value that owns its storage.
@@ -123,7 +133,9 @@ impl Plan {
             loc[i] = Some(Loc { buffer: sizes.len(), channel: 0, pitch: shapes[i].c });
             sizes.push(len);
         }
-        for i in 0..n {
+        // A concat comes after its inputs: placing from the last value down places every
+        // concat (an inner one inside its outer one) before its inputs.
+        for i in (0..n).rev() {
             if let Some((c, channel)) = parent[i] {
                 let at = loc[c].ok_or_else(|| internal(&nodes[i].name, "concat without a buffer"))?;
                 loc[i] = Some(Loc { channel: at.channel + channel, ..at });
