@@ -149,6 +149,24 @@ fn npy_inputs() {
 }
 
 #[test]
+fn image_inputs() {
+    let decode = |file: &str| lineage_nets::image::decode(&std::fs::read(corpus("inputs", file)).unwrap());
+    assert_eq!(decode("tiny.png").unwrap().width(), 40);
+    expect_error("truncated JPEG", decode("truncated.jpg"), &["corrupt JPEG image"]);
+    expect_error("CMYK JPEG", decode("cmyk.jpg"), &["CMYK", "8x8"]);
+    expect_error(
+        "image header claiming a huge size",
+        decode("oom-huge-png-header.png"),
+        &["PNG image of 40x83886080 pixels", "1024 MiB"],
+    );
+    expect_error(
+        "image too thin to resize",
+        lineage_nets::preprocess::shorter_side_size(1, 10_000_000, 256),
+        &["1x10000000", "2^28"],
+    );
+}
+
+#[test]
 fn nan_and_infinity_propagate() {
     // A 3x3 convolution (padding 1) of a 5x5 image with NaN at (1, 1) and +inf at (3, 3): the
     // outputs whose window holds the NaN are NaN, those holding only the infinity are infinite
