@@ -1,6 +1,7 @@
 //! The implicit-GEMM engine behind the direct, pointwise and factorized convolutions: no im2col
 //! buffer; each register tile computes, per kernel tap, MR input-row pointers (a shared zero
-//! row stands in for padding) and runs the GEMM micro-kernel over them.
+//! row stands in for padding) and runs the GEMM micro-kernel over them. A 1x1 stride-1
+//! unpadded layer takes a leaner band loop whose rows are plain pixel steps.
 //!
 //! Work is split into tasks of (a band of output pixels) x (a block of output channels); each
 //! output value is computed by one task in a fixed order, so results are bitwise identical for
@@ -111,9 +112,6 @@ impl Task<'_> {
         let b0 = self.group * packed.group_blocks;
         let b1 = (b0 + packed.group_blocks).min(blocks);
         let chunks = c_in.div_ceil(kc);
-        // A whole kernel row is one contiguous K segment when its pixels are adjacent in memory
-        // and the chunk spans every input channel.
-        let rows_contiguous = p.dilation_w == 1 && kc >= c_in && job.x_pitch == c_in && p.kw > 1;
         if p.kh == 1
             && p.kw == 1
             && p.stride_h == 1
@@ -123,6 +121,9 @@ impl Task<'_> {
         {
             return self.pointwise_band::<S, MR>(simd, p0..p1, b0..b1);
         }
+        // A whole kernel row is one contiguous K segment when its pixels are adjacent in memory
+        // and the chunk spans every input channel.
+        let rows_contiguous = p.dilation_w == 1 && kc >= c_in && job.x_pitch == c_in && p.kw > 1;
 
         for chunk in 0..chunks {
             // Output coordinates walk pixel by pixel: one division per band, none per tile.
@@ -169,7 +170,7 @@ impl Task<'_> {
     /// i, so a tile's rows are plain pointer steps and the per-tile bookkeeping of the general
     /// path (window coordinates, bounds checks, zero rows) goes away. It weighs on short K: a
     /// 16 -> 96 channel layer ran at 35% of the peak-FMA probe through the general path and
-    /// 45% here, 64 -> 256 at 67% and 79% (AVX2, 1 thread).
+    /// 46-52% here, 64 -> 256 at 67% and 76-79% (AVX2, 1 thread, alternating runs).
     #[inline(always)]
     fn pointwise_band<S: Simd, const MR: usize>(
         &self,
