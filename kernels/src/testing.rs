@@ -237,6 +237,50 @@ impl ConvProblem {
     }
 }
 
+/// The signature of a one-shot convolution entry point on an explicit ISA
+/// (`conv2d_depthwise_with`, `conv2d_grouped_with`, ...).
+pub type ConvWith = fn(
+    crate::isa::Isa,
+    &Conv2dParams,
+    &TensorView<'_>,
+    &[f32],
+    Option<&[f32]>,
+    &mut TensorViewMut<'_>,
+    &Epilogue<'_>,
+) -> Result<()>;
+
+/// Runs `problem` through `conv` on every ISA of [`crate::isa::Isa::test_targets`] on rayon
+/// pools of 1, 2 and 3 threads: each output must be within `atol + rtol * |ref|` of the f64
+/// reference, leave the margins around the output view untouched, and be bitwise identical for
+/// every thread count.
+pub fn check_on_every_isa_and_thread_count(
+    problem: &ConvProblem,
+    conv: ConvWith,
+    atol: f64,
+    rtol: f64,
+) -> std::result::Result<(), TestCaseError> {
+    let want = problem.reference(&problem.data()?)?;
+    let fail = |isa, e: &dyn std::fmt::Display| TestCaseError::fail(format!("{isa:?}: {e}"));
+    for isa in crate::isa::Isa::test_targets() {
+        let mut first: Option<Vec<f32>> = None;
+        for threads in [1, 2, 3] {
+            let pool =
+                rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| fail(isa, &e))?;
+            let mut data = problem.data()?;
+            let got = pool
+                .install(|| problem.run(&mut data, |x, w, b, y, e| conv(isa, &problem.params, x, w, b, y, e)))
+                .map_err(|e| fail(isa, &e))?;
+            check_close(&got, &want, atol, rtol).map_err(|e| fail(isa, &e))?;
+            prop_assert!(problem.margins_untouched(&data), "{isa:?}: wrote outside the output view");
+            match &first {
+                Some(f) => prop_assert!(f == &got, "{isa:?}: {threads} threads differ bitwise from 1 thread"),
+                None => first = Some(got),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `|got - want| <= atol + rtol * |want|` everywhere, or a message naming the first element
 /// that is not.
 pub fn check_close(got: &[f32], want: &[f64], atol: f64, rtol: f64) -> std::result::Result<(), String> {

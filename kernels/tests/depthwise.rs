@@ -1,7 +1,7 @@
 //! Depthwise convolution against the f64 reference, on every ISA and thread count.
 
 use lineage_kernels::conv::depthwise::conv2d_depthwise_with;
-use lineage_kernels::testing::{check_close, conv_problems, ConvProblem, ConvSpace};
+use lineage_kernels::testing::{check_on_every_isa_and_thread_count, conv_problems, ConvProblem, ConvSpace};
 use lineage_kernels::{Algorithm, Conv2d, Conv2dParams, Isa, KernelError, Shape, TensorView, TensorViewMut};
 use proptest::prelude::*;
 
@@ -23,31 +23,7 @@ fn depthwise_space(kernel: std::ops::RangeInclusive<usize>) -> ConvSpace {
 }
 
 fn check(problem: &ConvProblem) -> Result<(), TestCaseError> {
-    let want = problem.reference(&problem.data().unwrap()).unwrap();
-    let mut first: Option<Vec<f32>> = None;
-    for isa in Isa::test_targets() {
-        for threads in [1, 2, 3] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let mut data = problem.data().unwrap();
-            let got = pool
-                .install(|| {
-                    problem.run(&mut data, |x, w, b, y, e| {
-                        conv2d_depthwise_with(isa, &problem.params, x, w, b, y, e)
-                    })
-                })
-                .map_err(|e| TestCaseError::fail(format!("{isa:?}: {e}")))?;
-            check_close(&got, &want, ATOL, RTOL).map_err(|e| TestCaseError::fail(format!("{isa:?}: {e}")))?;
-            prop_assert!(problem.margins_untouched(&data), "{isa:?}: wrote outside the output view");
-            match &first {
-                Some(f) if threads > 1 => {
-                    prop_assert!(f == &got, "{isa:?}: {threads} threads differ bitwise from 1 thread")
-                }
-                _ => first = Some(got),
-            }
-        }
-        first = None;
-    }
-    Ok(())
+    check_on_every_isa_and_thread_count(problem, conv2d_depthwise_with, ATOL, RTOL)
 }
 
 proptest! {

@@ -1,7 +1,7 @@
 //! Grouped convolution against the f64 reference, on every ISA and thread count.
 
 use lineage_kernels::conv::grouped::conv2d_grouped_with;
-use lineage_kernels::testing::{check_close, conv_problems, ConvProblem, ConvSpace};
+use lineage_kernels::testing::{check_on_every_isa_and_thread_count, conv_problems, ConvProblem, ConvSpace};
 use lineage_kernels::{
     conv2d, Algorithm, Conv2d, Conv2dParams, Epilogue, Isa, KernelError, Shape, TensorView, TensorViewMut,
 };
@@ -12,28 +12,7 @@ const ATOL: f64 = 1e-4;
 const RTOL: f64 = 1e-4;
 
 fn check(problem: &ConvProblem) -> Result<(), TestCaseError> {
-    let want = problem.reference(&problem.data().unwrap()).unwrap();
-    for isa in Isa::test_targets() {
-        let mut first: Option<Vec<f32>> = None;
-        for threads in [1, 2, 3] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let mut data = problem.data().unwrap();
-            let got = pool
-                .install(|| {
-                    problem.run(&mut data, |x, w, b, y, e| {
-                        conv2d_grouped_with(isa, &problem.params, x, w, b, y, e)
-                    })
-                })
-                .map_err(|e| TestCaseError::fail(format!("{isa:?}: {e}")))?;
-            check_close(&got, &want, ATOL, RTOL).map_err(|e| TestCaseError::fail(format!("{isa:?}: {e}")))?;
-            prop_assert!(problem.margins_untouched(&data), "{isa:?}: wrote outside the output view");
-            match &first {
-                Some(f) => prop_assert!(f == &got, "{isa:?}: {threads} threads differ bitwise from 1 thread"),
-                None => first = Some(got),
-            }
-        }
-    }
-    Ok(())
+    check_on_every_isa_and_thread_count(problem, conv2d_grouped_with, ATOL, RTOL)
 }
 
 /// Grouped problems with `channels` per group in and out (the channel count then is below, at
