@@ -62,6 +62,27 @@ proptest! {
     })) {
         check(&problem)?;
     }
+
+    /// The staged path only (256+ channels, 3x3 and 5x5, no dilation): segments, bands and the
+    /// ring's zero rows and columns in every case.
+    #[test]
+    fn depthwise_staged_layers_match_reference(problem in conv_problems(ConvSpace {
+        groups: vec![256, 300, 520],
+        stride: 1..=2,
+        dilation: 1..=1,
+        hw: 30..=60,
+        batch: 1..=1,
+        ..depthwise_space(3..=3)
+    }).prop_union(conv_problems(ConvSpace {
+        groups: vec![256, 300, 520],
+        stride: 1..=2,
+        dilation: 1..=1,
+        hw: 30..=60,
+        batch: 1..=1,
+        ..depthwise_space(5..=5)
+    }))) {
+        check(&problem)?;
+    }
 }
 
 fn depthwise_params(c: usize, groups: usize) -> Conv2dParams {
