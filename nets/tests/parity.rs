@@ -58,7 +58,7 @@ fn block_net(
 #[test]
 fn resnet_blocks_match_pytorch() {
     for (name, block) in [
-        ("resnet_bottleneck_downsample", resnet::Block::Bottleneck),
+        ("resnet_bottleneck_downsample", resnet::Block::BOTTLENECK),
         ("resnet_basicblock", resnet::Block::Basic),
     ] {
         let weights = Weights::load(&fixture(name)).unwrap();

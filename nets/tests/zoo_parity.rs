@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use lineage_kernels::Shape;
 use lineage_nets::models::googlenet::{self, with_bn_eps, INCEPTION_BN_EPS};
 use lineage_nets::models::{
-    self, alexnet, densenet, inception_v3 as v3, inception_v4 as v4, mobilenet_v1, resnext,
+    self, alexnet, densenet, inception_v3 as v3, inception_v4 as v4, mobilenet_v1, resnet,
 };
 use lineage_nets::{
     Input, Net, NetBuilder, Plan, PoolSpec, Result, Tensor, Threads, Value, Weights, Workspace,
@@ -116,7 +116,7 @@ fn inception_v4_modules_match_pytorch() {
 fn resnext_grouped_bottleneck_matches_pytorch() {
     // Bottleneck(64, 32, stride 2, groups 32, base_width 4): width 64, 128 out.
     check_block("resnext_bottleneck_g32", 1e-5, |b, x, _| {
-        resnext::grouped_bottleneck(b, "", x, 32, 2, 32, 4)
+        resnet::residual_block(b, "", x, resnet::Block::Bottleneck { groups: 32, base_width: 4 }, 32, 2)
     });
 }
 

@@ -1,6 +1,7 @@
 //! ResNet (He et al. 2015) in torchvision's exact structure and names: `conv1`, `bn1`,
 //! `layer{1..4}.{i}.conv{1,2,3}` / `bn{1,2,3}` / `downsample.{0,1}`, `fc`. The stride sits on
-//! the 3x3 convolution of a bottleneck (torchvision's "ResNet v1.5").
+//! the 3x3 convolution of a bottleneck (torchvision's "ResNet v1.5"). ResNeXt is the same
+//! network with a grouped, wider 3x3 in each bottleneck ([`super::resnext`]).
 
 use lineage_kernels::Activation;
 
@@ -12,15 +13,19 @@ use crate::graph::{ConvSpec, Net, NetBuilder, PoolSpec, Value};
 pub enum Block {
     /// Two 3x3 convolutions (ResNet-18/34), expansion 1.
     Basic,
-    /// 1x1 reduce, 3x3, 1x1 expand (ResNet-50/101/152), expansion 4.
-    Bottleneck,
+    /// 1x1 reduce, 3x3 in `groups` groups, 1x1 expand, expansion 4; the 3x3 is
+    /// `planes * base_width / 64 * groups` wide (torchvision's `Bottleneck` arguments).
+    Bottleneck { groups: usize, base_width: usize },
 }
 
 impl Block {
+    /// ResNet-50/101/152's bottleneck: one group, 64 wide per 64 planes.
+    pub const BOTTLENECK: Block = Block::Bottleneck { groups: 1, base_width: 64 };
+
     pub fn expansion(self) -> usize {
         match self {
             Block::Basic => 1,
-            Block::Bottleneck => 4,
+            Block::Bottleneck { .. } => 4,
         }
     }
 }
@@ -45,9 +50,11 @@ pub fn residual_block(
             let y = b.conv_bn(&n("conv1"), &n("bn1"), x, ConvSpec::new(planes, 3, stride, 1), relu)?;
             b.conv_bn(&n("conv2"), &n("bn2"), y, ConvSpec::new(planes, 3, 1, 1), Activation::None)?
         }
-        Block::Bottleneck => {
-            let y = b.conv_bn(&n("conv1"), &n("bn1"), x, ConvSpec::new(planes, 1, 1, 0), relu)?;
-            let y = b.conv_bn(&n("conv2"), &n("bn2"), y, ConvSpec::new(planes, 3, stride, 1), relu)?;
+        Block::Bottleneck { groups, base_width } => {
+            let width = planes * base_width / 64 * groups;
+            let y = b.conv_bn(&n("conv1"), &n("bn1"), x, ConvSpec::new(width, 1, 1, 0), relu)?;
+            let spec = ConvSpec::new(width, 3, stride, 1).groups(groups);
+            let y = b.conv_bn(&n("conv2"), &n("bn2"), y, spec, relu)?;
             b.conv_bn(&n("conv3"), &n("bn3"), y, ConvSpec::new(c_out, 1, 1, 0), Activation::None)?
         }
     };
@@ -87,13 +94,13 @@ pub fn resnet34() -> Result<Net> {
 }
 
 pub fn resnet50() -> Result<Net> {
-    resnet("resnet50", Block::Bottleneck, [3, 4, 6, 3], 1000)
+    resnet("resnet50", Block::BOTTLENECK, [3, 4, 6, 3], 1000)
 }
 
 pub fn resnet101() -> Result<Net> {
-    resnet("resnet101", Block::Bottleneck, [3, 4, 23, 3], 1000)
+    resnet("resnet101", Block::BOTTLENECK, [3, 4, 23, 3], 1000)
 }
 
 pub fn resnet152() -> Result<Net> {
-    resnet("resnet152", Block::Bottleneck, [3, 8, 36, 3], 1000)
+    resnet("resnet152", Block::BOTTLENECK, [3, 8, 36, 3], 1000)
 }
