@@ -3,42 +3,12 @@
 //! Inception blocks with every width divided by 16), and whole networks from
 //! `LINEAGE_PARITY_DIR` when it is set.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use lineage_kernels::Shape;
+use common::parity::{fixture, nhwc_shape, parity, whole_networks_match};
 use lineage_nets::models::googlenet::{self, with_bn_eps, INCEPTION_BN_EPS};
-use lineage_nets::models::{
-    self, alexnet, densenet, inception_v3 as v3, inception_v4 as v4, mobilenet_v1, resnet,
-};
-use lineage_nets::{
-    Input, Net, NetBuilder, Plan, PoolSpec, Result, Tensor, Threads, Value, Weights, Workspace,
-};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("{name}.safetensors"))
-}
-
-fn nhwc_shape(t: &Tensor) -> Shape {
-    assert_eq!(t.shape.len(), 4, "{:?}", t.shape);
-    Shape::new(t.shape[0], t.shape[2], t.shape[3], t.shape[1])
-}
-
-/// Runs `net` on the file's `input` and returns max|lineage - torch| / max|torch| against
-/// `output`; every tensor of the file must be a parameter of `net` (strict names).
-fn parity(net: &Net, mut weights: Weights) -> f64 {
-    let input = weights.take("input").expect("fixture input");
-    let expected = weights.take("output").expect("fixture output");
-    weights.check(net, true).unwrap_or_else(|e| panic!("{}: {e}", net.name));
-    let plan = Plan::new(net, &weights, nhwc_shape(&input)).unwrap();
-    let mut ws = Workspace::new(&plan, Threads::Count(2)).unwrap();
-    let y = plan.run(Input::Nchw(&input.data), &mut ws).unwrap();
-    let mut got = vec![0.0; expected.data.len()];
-    lineage_kernels::nhwc_to_nchw(&y, &mut got).unwrap();
-    let diff = got.iter().zip(&expected.data).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-    let scale = expected.data.iter().map(|v| v.abs()).fold(0.0f32, f32::max);
-    assert!(scale > 0.0 && expected.data.iter().any(|&v| v != expected.data[0]), "degenerate output");
-    (diff / scale) as f64
-}
+use lineage_nets::models::{alexnet, densenet, inception_v3 as v3, inception_v4 as v4, mobilenet_v1, resnet};
+use lineage_nets::{NetBuilder, PoolSpec, Result, Value, Weights};
 
 type Build = fn(&mut NetBuilder, Value, &Weights) -> Result<Value>;
 
@@ -157,26 +127,5 @@ const NETS: [(&str, &str); 10] = [
 
 #[test]
 fn whole_case_study_networks_match_pytorch_when_fixtures_are_given() {
-    let Some(dir) = std::env::var_os("LINEAGE_PARITY_DIR") else {
-        eprintln!("LINEAGE_PARITY_DIR not set: whole-network parity skipped");
-        return;
-    };
-    let only = std::env::var("LINEAGE_PARITY_ONLY").ok();
-    for (file, model) in NETS {
-        if only.as_deref().is_some_and(|o| !o.split(',').any(|m| m == model)) {
-            continue;
-        }
-        let path = Path::new(&dir).join(format!("{file}.safetensors"));
-        if !path.exists() {
-            eprintln!("{}: not found, skipped", path.display());
-            continue;
-        }
-        let net = models::by_name(model).unwrap();
-        let mut weights = Weights::load(&path).unwrap();
-        let logits = weights.take("logits").expect("logits");
-        weights.insert("output", Tensor { shape: vec![1, 1000, 1, 1], data: logits.data });
-        let err = parity(&net, weights);
-        eprintln!("{model}: max|lineage - torch| / max|torch| = {err:.2e}");
-        assert!(err < 1e-4, "{model}: {err:e}");
-    }
+    whole_networks_match(&NETS);
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod parity;
+
 use lineage_kernels::{reference, Activation, Conv2dParams, Shape};
 use lineage_nets::{Net, NormalRng, Op, PoolSpec, Tensor, Weights};
 
