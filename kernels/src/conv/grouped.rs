@@ -168,6 +168,18 @@ impl Task<'_> {
             let (ext_h, ext_w) = (((p.kh - 1) * p.dilation_h) as isize, ((p.kw - 1) * p.dilation_w) as isize);
             let interior =
                 (0..MR).all(|r| iy0[r] >= 0 && iy0[r] + ext_h < ih && ix0[r] >= 0 && ix0[r] + ext_w < iw);
+            // SAFETY (both callers): each row of `xr` has k readable floats from its block's
+            // first input channel; the tap's panel has k rows of nr floats, nr >= NV * lanes.
+            let accumulate = |acc: &mut [[S::f32s; NV]; MR], xr: &[*const f32; MR], ky: usize, kx: usize| unsafe {
+                gemm_f32_accumulate::<S, MR, NV>(
+                    simd,
+                    acc,
+                    xr,
+                    wblock.add((ky * p.kw + kx) * kmax * nr),
+                    nr,
+                    block.k,
+                )
+            };
             if interior {
                 // Every tap of every row is inside the image: one base pointer per row and one
                 // offset per tap replace the per-tap bounds checks (K is short for small groups).
@@ -175,20 +187,9 @@ impl Task<'_> {
                 for ky in 0..p.kh {
                     for kx in 0..p.kw {
                         let off = ((ky * p.dilation_h) * job.input.w + kx * p.dilation_w) * job.x_pitch;
-                        // SAFETY: the tap's pixel is inside the image (interior), so each row
-                        // has k readable floats from its block's first input channel.
+                        // SAFETY: the tap's pixel is inside the image (interior).
                         let xr: [*const f32; MR] = core::array::from_fn(|r| unsafe { base[r].add(off) });
-                        // SAFETY: as below.
-                        unsafe {
-                            gemm_f32_accumulate::<S, MR, NV>(
-                                simd,
-                                &mut acc,
-                                &xr,
-                                wblock.add((ky * p.kw + kx) * kmax * nr),
-                                nr,
-                                block.k,
-                            )
-                        };
+                        accumulate(&mut acc, &xr, ky, kx);
                     }
                 }
             } else {
@@ -197,18 +198,7 @@ impl Task<'_> {
                     for kx in 0..p.kw {
                         let dx = (kx * p.dilation_w) as isize;
                         let xr: [*const f32; MR] = core::array::from_fn(|r| at(r, iy0[r] + dy, ix0[r] + dx));
-                        // SAFETY: each row has k readable floats; the tap's panel has k rows of
-                        // nr floats, nr >= NV * lanes.
-                        unsafe {
-                            gemm_f32_accumulate::<S, MR, NV>(
-                                simd,
-                                &mut acc,
-                                &xr,
-                                wblock.add((ky * p.kw + kx) * kmax * nr),
-                                nr,
-                                block.k,
-                            )
-                        };
+                        accumulate(&mut acc, &xr, ky, kx);
                     }
                 }
             }
