@@ -63,3 +63,35 @@ fn run_writes_logits_as_npy() {
     assert!(out.contains(&format!("class {best:>4}")), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn image_fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/images").join(name)
+}
+
+#[test]
+fn run_on_an_image_prints_class_names() {
+    let png = image_fixture("tiny.png");
+    let (ok, out, err) = lineage(&["run", "resnet18", "--input", png.to_str().unwrap(), "--top", "3"]);
+    assert!(ok, "{err}");
+    let rows: Vec<&str> = out.lines().filter(|l| l.trim_start().starts_with("class")).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    for row in rows {
+        let index: usize = row.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let name = lineage_nets::imagenet_class(index).unwrap();
+        assert!(row.trim_end().ends_with(name), "{row}");
+    }
+    let dir = std::env::temp_dir().join(format!("lineage-images-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("broken.jpg");
+    let jpg = std::fs::read(image_fixture("tiny.jpg")).unwrap();
+    std::fs::write(&bad, &jpg[..jpg.len() / 3]).unwrap();
+    let text = dir.join("notes.png");
+    std::fs::write(&text, "hello").unwrap();
+    for path in [&bad, &text] {
+        let (ok, _, err) = lineage(&["run", "resnet18", "--input", path.to_str().unwrap()]);
+        assert!(!ok, "{path:?} accepted");
+        assert!(err.starts_with("lineage: error: ") && err.trim_end().lines().count() == 1, "{err}");
+        assert!(err.contains(path.to_str().unwrap()), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
