@@ -90,17 +90,6 @@ impl PackedGemmWeights {
             zeros: avec![0.0f32; kc.max(params.kw * c_in)],
         })
     }
-
-    pub fn params(&self) -> &Conv2dParams {
-        &self.params
-    }
-
-    pub fn isa(&self) -> Isa {
-        self.isa
-    }
-
-    /// Bytes held by the packed weights, bias and zero row.
-    pub fn size_bytes(&self) -> usize {
-        (self.weights.len() + self.bias.len() + self.zeros.len()) * std::mem::size_of::<f32>()
-    }
 }
+
+packed_accessors!(PackedGemmWeights);

@@ -3,6 +3,27 @@
 use crate::error::{KernelError, Result};
 use crate::params::Conv2dParams;
 
+/// The accessors every packed-weights type shares: its layer's parameters, its ISA, and the
+/// bytes its `weights`, `bias` and `zeros` buffers hold.
+macro_rules! packed_accessors {
+    ($packed:ty) => {
+        impl $packed {
+            pub fn params(&self) -> &crate::params::Conv2dParams {
+                &self.params
+            }
+
+            pub fn isa(&self) -> crate::isa::Isa {
+                self.isa
+            }
+
+            /// Bytes held by the packed weights, bias and zero padding.
+            pub fn size_bytes(&self) -> usize {
+                (self.weights.len() + self.bias.len() + self.zeros.len()) * std::mem::size_of::<f32>()
+            }
+        }
+    };
+}
+
 pub(crate) mod depthwise;
 mod gemm;
 pub(crate) mod grouped;

@@ -94,14 +94,6 @@ impl PackedWinogradWeights {
         })
     }
 
-    pub fn params(&self) -> &Conv2dParams {
-        &self.params
-    }
-
-    pub fn isa(&self) -> Isa {
-        self.isa
-    }
-
     pub fn variant(&self) -> WinogradVariant {
         self.variant
     }
@@ -119,9 +111,6 @@ impl PackedWinogradWeights {
         let (block, j) = (oc / self.nr, oc % self.nr);
         Ok((0..area).map(|xi| self.weights[((block * area + xi) * c_in + ic) * self.nr + j]).collect())
     }
-
-    /// Bytes held by the packed weights, bias and zero row.
-    pub fn size_bytes(&self) -> usize {
-        (self.weights.len() + self.bias.len() + self.zeros.len()) * std::mem::size_of::<f32>()
-    }
 }
+
+packed_accessors!(PackedWinogradWeights);
