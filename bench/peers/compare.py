@@ -108,13 +108,7 @@ def timed(fn, threads: int, warmup: int, runs: int) -> tuple[list[float], str]:
 
 
 def time_onnxruntime(path: Path, x, threads: int, args) -> tuple[list[float], str]:
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    sess = tp.ort_session(path, threads)
     feed = {"input": x.numpy()}
     return timed(lambda: sess.run(None, feed), threads, args.warmup, args.runs)
 

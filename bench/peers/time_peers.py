@@ -171,14 +171,20 @@ def export_onnx(module, x, path: Path) -> None:
         torch.onnx.export(module, (x,), str(path), **kwargs)
 
 
-def time_ort(onnx_path: Path, x, threads, args) -> list[float]:
+def ort_session(onnx_path: Path, threads: int):
+    """An ONNX Runtime CPU session as the docstring above describes: all graph optimizations,
+    `threads` intra-op threads, sequential execution."""
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    sess = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
+
+
+def time_ort(onnx_path: Path, x, threads, args) -> list[float]:
+    sess = ort_session(onnx_path, threads)
     feed = {"input": x.numpy()}
     return samples(lambda: sess.run(None, feed), args.warmup, args.runs, args.min_seconds)
 
