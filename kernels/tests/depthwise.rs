@@ -52,36 +52,32 @@ proptest! {
     /// MobileNet-sized layers, by rows (under 256 channels) and staged (from 256): several
     /// channel chunks (the last one partial), rows wider than one staged segment, row bands.
     #[test]
-    fn depthwise_wide_layers_match_reference(problem in conv_problems(ConvSpace {
-        groups: vec![96, 144, 200, 256, 300, 520],
-        stride: 1..=2,
-        dilation: 1..=1,
-        hw: 30..=60,
-        batch: 1..=1,
-        ..depthwise_space(3..=5)
-    })) {
+    fn depthwise_wide_layers_match_reference(
+        problem in conv_problems(wide_space(vec![96, 144, 200, 256, 300, 520], 3..=5))
+    ) {
         check(&problem)?;
     }
 
     /// The staged path only (256+ channels, 3x3 and 5x5, no dilation): segments, bands and the
     /// ring's zero rows and columns in every case.
     #[test]
-    fn depthwise_staged_layers_match_reference(problem in conv_problems(ConvSpace {
-        groups: vec![256, 300, 520],
-        stride: 1..=2,
-        dilation: 1..=1,
-        hw: 30..=60,
-        batch: 1..=1,
-        ..depthwise_space(3..=3)
-    }).prop_union(conv_problems(ConvSpace {
-        groups: vec![256, 300, 520],
-        stride: 1..=2,
-        dilation: 1..=1,
-        hw: 30..=60,
-        batch: 1..=1,
-        ..depthwise_space(5..=5)
-    }))) {
+    fn depthwise_staged_layers_match_reference(
+        problem in conv_problems(wide_space(vec![256, 300, 520], 3..=3))
+            .prop_union(conv_problems(wide_space(vec![256, 300, 520], 5..=5)))
+    ) {
         check(&problem)?;
+    }
+}
+
+/// Depthwise layers of `channels` on 30-60 pixel rows, strides 1-2, no dilation.
+fn wide_space(channels: Vec<usize>, kernel: std::ops::RangeInclusive<usize>) -> ConvSpace {
+    ConvSpace {
+        groups: channels,
+        stride: 1..=2,
+        dilation: 1..=1,
+        hw: 30..=60,
+        batch: 1..=1,
+        ..depthwise_space(kernel)
     }
 }
 
