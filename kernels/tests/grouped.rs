@@ -32,9 +32,24 @@ fn grouped_space(channels: std::ops::RangeInclusive<usize>, groups: Vec<usize>) 
 proptest! {
     #![proptest_config(lineage_kernels::testing::proptest_config(48))]
 
-    /// Few channels per group: several groups share one vector (block-diagonal weights).
+    /// Few channels per group: several groups share one vector (staged at stride 1, else
+    /// block-diagonal weights).
     #[test]
     fn small_groups_match_reference(problem in conv_problems(grouped_space(1..=8, vec![2, 3, 4, 8, 32]))) {
+        check(&problem)?;
+    }
+
+    /// The staged path (stride 1, several groups per vector) on rows wide enough to be split in
+    /// segments, and with enough input channels per group to be taken in chunks.
+    #[test]
+    fn staged_segments_and_chunks_match_reference(problem in conv_problems(ConvSpace {
+        c_in_per_group: 1..=24,
+        c_out_per_group: 1..=4,
+        stride: 1..=1,
+        hw: 20..=40,
+        batch: 1..=1,
+        ..grouped_space(1..=4, vec![2, 4])
+    })) {
         check(&problem)?;
     }
 

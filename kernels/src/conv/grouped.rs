@@ -2,8 +2,9 @@
 //! AlexNet's 2, a depthwise multiplier > 1), on the GEMM micro-kernel.
 //!
 //! The weights are packed in blocks (see `pack::grouped`): several small groups share one
-//! vector of output channels with block-diagonal weights, larger groups get dense blocks of
-//! their own. Each register tile computes, per kernel tap, MR input-row pointers at its block's
+//! vector of output channels, larger groups get dense blocks of their own. At stride 1 with two
+//! or more groups per vector the staged path runs the layer ([`super::grouped_staged`]);
+//! otherwise small groups have block-diagonal weights, and each register tile computes, per kernel tap, MR input-row pointers at its block's
 //! first input channel (a shared zero row stands in for padding) and runs the GEMM micro-kernel
 //! over the block's input channels.
 //!
@@ -61,6 +62,9 @@ impl WithSimd for RunAll<'_> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
         let job = self.job;
+        if job.packed.staged {
+            return super::grouped_staged::run(simd, job);
+        }
         let bands = job.out.pixels().unwrap_or(0).div_ceil(BAND);
         let blocks = job.packed.blocks.len();
         (0..bands * blocks).into_par_iter().for_each(|t| {

@@ -9,6 +9,7 @@ pub mod depthwise;
 pub mod direct;
 pub mod factorized;
 pub mod grouped;
+pub(crate) mod grouped_staged;
 mod implicit_gemm;
 mod io;
 pub mod pointwise;

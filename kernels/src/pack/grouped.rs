@@ -3,8 +3,11 @@
 //! A block is a run of output channels that one register tile computes, over the contiguous
 //! run of input channels its groups read:
 //! - few output channels per group (at most one vector): as many whole groups as fit in one
-//!   vector share it, with block-diagonal weights (zero where input and output groups differ),
-//!   so 4 channels per group fill an 8-lane vector with 2 groups (a 16-lane one with 4);
+//!   vector share it, so 4 channels per group fill an 8-lane vector with 2 groups (a 16-lane one
+//!   with 4). Where the staged path takes the layer ([`crate::conv::grouped_staged`]), row `j`
+//!   of a tap holds, in each group's lanes, the weights of that group's input channel `j` (the
+//!   staged input replicates channel `j` of each group into its lanes). Otherwise the weights
+//!   are block-diagonal: row `kk` is input channel `ic0 + kk`, zero in the other groups' lanes;
 //! - more: each group alone, split into blocks of up to `max_nv` vectors (a dense GEMM per group).
 //!
 //! Layout: `w = block - kh - kw - k - nr(oc)` with `k = kmax` input-channel rows per tap (rows
@@ -24,7 +27,8 @@ pub(crate) struct GroupBlock {
     /// First output channel and number of output channels (`1..=nr`).
     pub oc0: usize,
     pub width: usize,
-    /// First input channel and number of input channels (the K of each tap).
+    /// First input channel and the K of each tap (the block's input channels, or with
+    /// replicated input the channels of one group).
     pub ic0: usize,
     pub k: usize,
 }
@@ -36,6 +40,8 @@ pub struct PackedGroupedWeights {
     pub(crate) params: Conv2dParams,
     pub(crate) isa: Isa,
     pub(crate) blocks: Vec<GroupBlock>,
+    /// The staged path runs it, on replicated input (several groups per block).
+    pub(crate) staged: bool,
     /// Columns per block (a whole number of vectors) and input-channel rows per tap.
     pub(crate) nr: usize,
     pub(crate) kmax: usize,
@@ -58,8 +64,9 @@ pub(crate) fn check_grouped(p: &Conv2dParams) -> Result<()> {
     Ok(())
 }
 
-/// The blocks of `p` for `lanes`-wide vectors, and their common column count `nr`.
-fn plan_blocks(p: &Conv2dParams, lanes: usize) -> (Vec<GroupBlock>, usize) {
+/// The blocks of `p` for `lanes`-wide vectors (for the staged path if `staged`), and their
+/// common column count `nr`.
+fn plan_blocks(p: &Conv2dParams, lanes: usize, staged: bool) -> (Vec<GroupBlock>, usize) {
     let (cig, cog) = (p.c_in_per_group(), p.c_out / p.groups);
     if cog <= lanes {
         let per_block = lanes / cog;
@@ -67,7 +74,12 @@ fn plan_blocks(p: &Conv2dParams, lanes: usize) -> (Vec<GroupBlock>, usize) {
             .step_by(per_block)
             .map(|g0| {
                 let n = per_block.min(p.groups - g0);
-                GroupBlock { oc0: g0 * cog, width: n * cog, ic0: g0 * cig, k: n * cig }
+                GroupBlock {
+                    oc0: g0 * cog,
+                    width: n * cog,
+                    ic0: g0 * cig,
+                    k: if staged { cig } else { n * cig },
+                }
             })
             .collect();
         (blocks, lanes)
@@ -95,7 +107,8 @@ impl PackedGroupedWeights {
         check_weight_and_bias(params, weights.len(), bias)?;
         let (cig, cog) = (params.c_in_per_group(), params.c_out / params.groups);
         let taps = params.kh * params.kw;
-        let (blocks, nr) = plan_blocks(params, isa.lanes());
+        let staged = crate::conv::grouped_staged::takes(params, isa.lanes());
+        let (blocks, nr) = plan_blocks(params, isa.lanes(), staged);
         let kmax = blocks.iter().map(|b| b.k).max().unwrap_or(1);
         let len = checked_product("packed grouped weights", &[blocks.len(), taps, kmax, nr])?;
         let mut packed = avec![0.0f32; len];
@@ -105,13 +118,14 @@ impl PackedGroupedWeights {
                 let oc = b.oc0 + j;
                 let g = oc / cog;
                 for kk in 0..b.k {
-                    let ic = b.ic0 + kk;
-                    if ic / cig != g {
+                    // The input channel within group g that row kk holds in lane j.
+                    let ic = if staged { kk } else { b.ic0 + kk - g * cig };
+                    if ic >= cig {
                         continue; // block-diagonal: another group's input
                     }
                     for tap in 0..taps {
                         packed[((bi * taps + tap) * kmax + kk) * nr + j] =
-                            weights[(oc * cig + ic - g * cig) * taps + tap];
+                            weights[(oc * cig + ic) * taps + tap];
                     }
                 }
                 if let Some(bias) = bias {
@@ -123,6 +137,7 @@ impl PackedGroupedWeights {
             params: *params,
             isa,
             blocks,
+            staged,
             nr,
             kmax,
             weights: packed,
