@@ -40,7 +40,7 @@ struct Ring([f32; RING_FLOATS]);
 const fn tile_pixels(lanes: usize) -> usize {
     match lanes {
         16 | 4 => 12,
-        8 => 8,
+        8 => 14,
         _ => 4,
     }
 }
@@ -146,7 +146,7 @@ pub(crate) fn run<S: Simd>(simd: S, job: &Job<'_, PackedGroupedWeights>) {
         // Tile heights per tile_pixels.
         match S::F32_LANES {
             16 | 4 => crate::isa::vectorize(simd, TaskRun::<12>(task)),
-            8 => crate::isa::vectorize(simd, TaskRun::<8>(task)),
+            8 => crate::isa::vectorize(simd, TaskRun::<14>(task)),
             _ => crate::isa::vectorize(simd, TaskRun::<4>(task)),
         }
     });
@@ -240,8 +240,16 @@ impl Task<'_> {
                 let rows = MR.min(self.cols.end - ox);
                 let mut acc = [simd.splat_f32s(0.0); MR];
                 let col0 = ox - self.cols.start;
+                // Input row iy0 + ky * dh sits in slot (iy0 + ky * dh) mod slots.
+                let mut slot = iy0.rem_euclid(g.slots as isize) as usize;
                 for ky in 0..p.kh {
-                    let slot = (iy0 + (ky * p.dilation_h) as isize).rem_euclid(g.slots as isize) as usize;
+                    if ky > 0 {
+                        // dh < slots when kh > 1: one wrap at most.
+                        slot += p.dilation_h;
+                        if slot >= g.slots {
+                            slot -= g.slots;
+                        }
+                    }
                     for kx in 0..p.kw {
                         let column = col0 + kx * p.dilation_w;
                         // SAFETY: the tap's column of plane 0's slot is staged; tap (ky, kx) has
@@ -329,12 +337,19 @@ impl Task<'_> {
             }
         }
         let Some(x) = x else { return };
-        for c in inside {
-            // SAFETY: input column ix0 + c is inside the row (c in `inside`).
-            let pixel = unsafe { x.add((ix0 + c as isize) as usize * job.x_pitch) };
-            for (jl, j) in planes.clone().enumerate() {
-                // SAFETY: as above for the pixel; plane jl's column c is writable.
-                unsafe { store::<S>(slot.add(jl * plane_len + c * lanes), replicate.channel::<G>(pixel, j)) };
+        // SAFETY: input column ix0 + c is inside the row for c in `inside`, and column c of each
+        // plane's slot is writable; the pointers step by one pixel and one column (one past the
+        // last after the loop).
+        unsafe {
+            let first = x.add((ix0 + inside.start as isize) as usize * job.x_pitch + planes.start);
+            for j in 0..planes.len() {
+                let mut pixel = first.add(j);
+                let mut column = slot.add(j * plane_len + inside.start * lanes);
+                for _ in inside.clone() {
+                    store::<S>(column, replicate.channel::<G>(pixel));
+                    pixel = pixel.add(job.x_pitch);
+                    column = column.add(lanes);
+                }
             }
         }
     }
@@ -365,19 +380,19 @@ impl<S: Simd> Replicate<S> {
         Replicate { simd, groups, masks, k: p.c_in_per_group() }
     }
 
-    /// Channel `j` of each group of the pixel at `x`, in the group's lanes; G is the block's
-    /// group count as a constant (0: not a constant).
+    /// Channel `j` of each group of a pixel, in the group's lanes, from `x` at group 0's channel
+    /// `j`; G is the block's group count as a constant (0: not a constant).
     ///
     /// # Safety
-    /// `x` must be readable for `groups * k` floats.
+    /// `x` must be readable at `g * k` for every group g of the block.
     #[inline(always)]
-    unsafe fn channel<const G: usize>(&self, x: *const f32, j: usize) -> S::f32s {
+    unsafe fn channel<const G: usize>(&self, x: *const f32) -> S::f32s {
         let simd = self.simd;
         let last = if G == 0 { self.groups } else { G } - 1;
-        // SAFETY (the reads): group g's channel j is at g * k + j < groups * k.
-        let mut v = simd.splat_f32s(unsafe { *x.add(last * self.k + j) });
+        // SAFETY (the reads): group g's channel j is at g * k.
+        let mut v = simd.splat_f32s(unsafe { *x.add(last * self.k) });
         for g in (0..last).rev() {
-            v = simd.select_f32s(self.masks[g], simd.splat_f32s(unsafe { *x.add(g * self.k + j) }), v);
+            v = simd.select_f32s(self.masks[g], simd.splat_f32s(unsafe { *x.add(g * self.k) }), v);
         }
         v
     }
