@@ -95,6 +95,10 @@ struct TileRows<const MR: usize> {
     residual: [*const f32; MR],
     /// Whole kernel rows are contiguous K segments for every row of the tile.
     merge: bool,
+    /// Every tap of every row is inside the image; then `window` holds each row's top-left
+    /// input pixel at channel 0 (else null).
+    interior: bool,
+    window: [*const f32; MR],
 }
 
 impl Task<'_> {
@@ -124,6 +128,8 @@ impl Task<'_> {
         // A whole kernel row is one contiguous K segment when its pixels are adjacent in memory
         // and the chunk spans every input channel.
         let rows_contiguous = p.dilation_w == 1 && kc >= c_in && job.x_pitch == c_in && p.kw > 1;
+        let ih = job.input.h as isize;
+        let (ext_h, ext_w) = (((p.kh - 1) * p.dilation_h) as isize, ((p.kw - 1) * p.dilation_w) as isize);
 
         for chunk in 0..chunks {
             // Output coordinates walk pixel by pixel: one division per band, none per tile.
@@ -138,6 +144,8 @@ impl Task<'_> {
                     y: [core::ptr::null_mut(); MR],
                     residual: [core::ptr::null(); MR],
                     merge: false,
+                    interior: false,
+                    window: [core::ptr::null(); MR],
                 };
                 for r in 0..MR {
                     // Rows past the band's end repeat its last pixel (computed, never stored).
@@ -157,6 +165,18 @@ impl Task<'_> {
                 }
                 tile.merge =
                     rows_contiguous && (0..MR).all(|r| tile.ix0[r] >= 0 && tile.ix0[r] + p.kw as isize <= iw);
+                tile.interior = (0..MR).all(|r| {
+                    tile.iy0[r] >= 0
+                        && tile.iy0[r] + ext_h < ih
+                        && tile.ix0[r] >= 0
+                        && tile.ix0[r] + ext_w < iw
+                });
+                if tile.interior {
+                    // SAFETY: each row's window starts at a pixel inside the image.
+                    tile.window = core::array::from_fn(|r| unsafe {
+                        job.x.add((tile.img[r] + tile.iy0[r] * iw + tile.ix0[r]) as usize * job.x_pitch)
+                    });
+                }
                 for block in b0..b1 {
                     let nv = (job.out.c - block * nr).div_ceil(lanes).min(nr / lanes);
                     by_width!(lanes, nv, self.tile::<S, MR>(simd, &tile, block, chunk));
@@ -278,40 +298,20 @@ impl Task<'_> {
             }
         };
         let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
-        for ky in 0..p.kh {
-            let dy = (ky * p.dilation_h) as isize;
-            if tile.merge {
-                let xr: [*const f32; MR] = core::array::from_fn(|r| at(r, tile.iy0[r] + dy, tile.ix0[r]));
-                // SAFETY: the row's kw pixels are inside the image and contiguous (checked by
-                // `merge`); the weights of taps ky*kw.. are kw*kcur rows of the panel.
-                unsafe {
-                    gemm_f32_accumulate::<S, MR, NV>(
-                        simd,
-                        &mut acc,
-                        &xr,
-                        wchunk.add(ky * p.kw * kcur * nr),
-                        nr,
-                        p.kw * kcur,
-                    )
-                };
-            } else {
-                for kx in 0..p.kw {
-                    let dx = (kx * p.dilation_w) as isize;
-                    let xr: [*const f32; MR] =
-                        core::array::from_fn(|r| at(r, tile.iy0[r] + dy, tile.ix0[r] + dx));
-                    // SAFETY: each row has kcur readable floats; the tap's panel rows exist.
-                    unsafe {
-                        gemm_f32_accumulate::<S, MR, NV>(
-                            simd,
-                            &mut acc,
-                            &xr,
-                            wchunk.add((ky * p.kw + kx) * kcur * nr),
-                            nr,
-                            kcur,
-                        )
-                    };
-                }
-            }
+        if tile.interior {
+            // Every tap is inside the image: rows step from the window's corner by constant
+            // offsets, with no bounds checks.
+            // SAFETY: (dy, dx) is a tap of the window, inside the image (interior), at ic0.
+            let row_at = |r: usize, dy: isize, dx: isize| unsafe {
+                tile.window[r].add(((dy * iw + dx) as usize) * job.x_pitch + ic0)
+            };
+            // SAFETY: as for the border case below.
+            unsafe { self.taps::<S, MR, NV>(simd, &mut acc, tile.merge, wchunk, kcur, row_at) };
+        } else {
+            let row_at = |r: usize, dy: isize, dx: isize| at(r, tile.iy0[r] + dy, tile.ix0[r] + dx);
+            // SAFETY: `at` gives kcur readable floats per row (kw * kcur when merged, which
+            // `merge` checks); wchunk is the (block, chunk) panel.
+            unsafe { self.taps::<S, MR, NV>(simd, &mut acc, tile.merge, wchunk, kcur, row_at) };
         }
         let chunks = c_in.div_ceil(kc);
         let store = TileStore {
@@ -329,6 +329,63 @@ impl Task<'_> {
         // SAFETY: the valid rows of y/residual hold (NV-1)*lanes + last_lanes channels from
         // oc0 (the block's valid channels), and the padded bias has NV vectors.
         unsafe { gemm_f32_store::<S, MR, NV>(simd, &acc, &store) };
+    }
+
+    /// Accumulates every kernel tap of one chunk into `acc`, the input row of tile row r at tap
+    /// offset (dy, dx) given by `row_at` (whole kernel rows at once when `merge`).
+    ///
+    /// # Safety
+    /// `row_at` must return rows readable for `kcur` floats (`kw * kcur` at dx = 0 when `merge`);
+    /// `wchunk` must be the chunk's panel of `taps * kcur` rows of `nr` floats.
+    #[inline(always)]
+    unsafe fn taps<S: Simd, const MR: usize, const NV: usize>(
+        &self,
+        simd: S,
+        acc_out: &mut [[S::f32s; NV]; MR],
+        merge: bool,
+        wchunk: *const f32,
+        kcur: usize,
+        row_at: impl Fn(usize, isize, isize) -> *const f32,
+    ) {
+        let p = &self.job.packed.params;
+        let nr = self.job.packed.nr;
+        // A local copy keeps the accumulators in registers across the taps.
+        let mut local = *acc_out;
+        let acc = &mut local;
+        for ky in 0..p.kh {
+            let dy = (ky * p.dilation_h) as isize;
+            if merge {
+                let xr: [*const f32; MR] = core::array::from_fn(|r| row_at(r, dy, 0));
+                // SAFETY: per the contract; the weights of taps ky*kw.. are kw*kcur rows.
+                unsafe {
+                    gemm_f32_accumulate::<S, MR, NV>(
+                        simd,
+                        acc,
+                        &xr,
+                        wchunk.add(ky * p.kw * kcur * nr),
+                        nr,
+                        p.kw * kcur,
+                    )
+                };
+            } else {
+                for kx in 0..p.kw {
+                    let dx = (kx * p.dilation_w) as isize;
+                    let xr: [*const f32; MR] = core::array::from_fn(|r| row_at(r, dy, dx));
+                    // SAFETY: per the contract; the tap's panel rows exist.
+                    unsafe {
+                        gemm_f32_accumulate::<S, MR, NV>(
+                            simd,
+                            acc,
+                            &xr,
+                            wchunk.add((ky * p.kw + kx) * kcur * nr),
+                            nr,
+                            kcur,
+                        )
+                    };
+                }
+            }
+        }
+        *acc_out = local;
     }
 }
 
