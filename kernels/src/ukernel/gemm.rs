@@ -87,6 +87,22 @@ pub(crate) unsafe fn gemm_f32_store<S: Simd, const MR: usize, const NV: usize>(
     acc: &[[S::f32s; NV]; MR],
     out: &TileStore<MR>,
 ) {
+    if out.first && out.last {
+        // One K chunk (most layers): the epilogue's choices made once per tile, not per vector.
+        let res = out.residual.is_some();
+        // SAFETY: the contract is the same.
+        unsafe {
+            match (res, out.activation) {
+                (false, Activation::None) => store_whole::<S, MR, NV, false, 0>(simd, acc, out),
+                (false, Activation::Relu) => store_whole::<S, MR, NV, false, 1>(simd, acc, out),
+                (false, Activation::Relu6) => store_whole::<S, MR, NV, false, 2>(simd, acc, out),
+                (true, Activation::None) => store_whole::<S, MR, NV, true, 0>(simd, acc, out),
+                (true, Activation::Relu) => store_whole::<S, MR, NV, true, 1>(simd, acc, out),
+                (true, Activation::Relu6) => store_whole::<S, MR, NV, true, 2>(simd, acc, out),
+            }
+        }
+        return;
+    }
     let lanes = S::F32_LANES;
     for r in 0..out.rows {
         for j in 0..NV {
@@ -104,6 +120,42 @@ pub(crate) unsafe fn gemm_f32_store<S: Simd, const MR: usize, const NV: usize>(
                 }
                 v = activate(simd, out.activation, v);
             }
+            unsafe { store_first(simd, out.y[r].add(off), n, v) };
+        }
+    }
+}
+
+/// [`gemm_f32_store`] for a tile's only K chunk: `y = act(acc + bias + residual?)`, with the
+/// residual (RES) and the activation (ACT: 0 none, 1 ReLU, 2 ReLU6) fixed at compile time.
+///
+/// # Safety
+/// As for [`gemm_f32_store`].
+#[inline(always)]
+#[allow(clippy::needless_range_loop)] // indices name the tile's rows and vectors
+unsafe fn store_whole<S: Simd, const MR: usize, const NV: usize, const RES: bool, const ACT: u8>(
+    simd: S,
+    acc: &[[S::f32s; NV]; MR],
+    out: &TileStore<MR>,
+) {
+    let lanes = S::F32_LANES;
+    let activation = match ACT {
+        0 => Activation::None,
+        1 => Activation::Relu,
+        _ => Activation::Relu6,
+    };
+    // SAFETY (all accesses below): the bias has NV vectors; row r has n valid floats at off.
+    let bias: [S::f32s; NV] = core::array::from_fn(|j| unsafe { load::<S>(out.bias.add(j * lanes)) });
+    for r in 0..out.rows {
+        for j in 0..NV {
+            let n = if j + 1 == NV { out.last_lanes } else { lanes };
+            let off = j * lanes;
+            let mut v = simd.add_f32s(acc[r][j], bias[j]);
+            if RES {
+                if let Some(res) = &out.residual {
+                    v = simd.add_f32s(v, unsafe { load_first(simd, res[r].add(off), n) });
+                }
+            }
+            v = activate(simd, activation, v);
             unsafe { store_first(simd, out.y[r].add(off), n, v) };
         }
     }
