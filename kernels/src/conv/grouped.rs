@@ -21,6 +21,7 @@ use crate::pack::PackedGroupedWeights;
 use crate::params::Conv2dParams;
 use crate::tensor::{TensorView, TensorViewMut};
 use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, TileStore};
+use crate::ukernel::simd::array_from_fn;
 
 /// Output pixels per task: a multiple of every tile height used here (4, 6, 8).
 const BAND: usize = 96;
@@ -110,6 +111,24 @@ impl WithSimd for Task<'_> {
 impl Task<'_> {
     #[inline(always)]
     fn band<S: Simd, const MR: usize, const NV: usize>(&self, simd: S) {
+        let pixels = self.job.out.pixels().unwrap_or(0);
+        let (p0, p1) = (self.band * BAND, ((self.band + 1) * BAND).min(pixels));
+        // Whole tiles, then the last few pixels in a narrower tile (a 7x7 layer's 49 pixels
+        // would otherwise end in a 6-row tile computing one pixel six times).
+        let whole = p0 + (p1 - p0) / MR * MR;
+        self.tiles::<S, MR, NV>(simd, p0..whole);
+        match p1 - whole {
+            0 => {}
+            1 | 2 => self.tiles::<S, 2, NV>(simd, whole..p1),
+            3 | 4 => self.tiles::<S, 4, NV>(simd, whole..p1),
+            _ => self.tiles::<S, MR, NV>(simd, whole..p1),
+        }
+    }
+
+    /// The register tiles of MR output pixels over `pixels` (the last one partial when MR does
+    /// not divide their count).
+    #[inline(always)]
+    fn tiles<S: Simd, const MR: usize, const NV: usize>(&self, simd: S, pixels: std::ops::Range<usize>) {
         let job = self.job;
         let packed = job.packed;
         let p = &packed.params;
@@ -119,8 +138,7 @@ impl Task<'_> {
         let taps = p.kh * p.kw;
         let lanes = S::F32_LANES;
         let plane = job.out.h * job.out.w;
-        let pixels = job.out.n * plane;
-        let (p0, p1) = (self.band * BAND, ((self.band + 1) * BAND).min(pixels));
+        let (p0, p1) = (pixels.start, pixels.end);
         let last_lanes = block.width - (NV - 1) * lanes;
         let zeros = packed.zeros.as_ptr();
         // SAFETY: blocks tile the packed buffer in panels of taps * kmax * nr floats.
@@ -187,12 +205,12 @@ impl Task<'_> {
             if interior {
                 // Every tap of every row is inside the image: one base pointer per row and one
                 // offset per tap replace the per-tap bounds checks (K is short for small groups).
-                let base: [*const f32; MR] = core::array::from_fn(|r| at(r, iy0[r], ix0[r]));
+                let base: [*const f32; MR] = array_from_fn(|r| at(r, iy0[r], ix0[r]));
                 for ky in 0..p.kh {
                     for kx in 0..p.kw {
                         let off = ((ky * p.dilation_h) * job.input.w + kx * p.dilation_w) * job.x_pitch;
                         // SAFETY: the tap's pixel is inside the image (interior).
-                        let xr: [*const f32; MR] = core::array::from_fn(|r| unsafe { base[r].add(off) });
+                        let xr: [*const f32; MR] = array_from_fn(|r| unsafe { base[r].add(off) });
                         accumulate(&mut acc, &xr, ky, kx);
                     }
                 }
@@ -201,7 +219,7 @@ impl Task<'_> {
                     let dy = (ky * p.dilation_h) as isize;
                     for kx in 0..p.kw {
                         let dx = (kx * p.dilation_w) as isize;
-                        let xr: [*const f32; MR] = core::array::from_fn(|r| at(r, iy0[r] + dy, ix0[r] + dx));
+                        let xr: [*const f32; MR] = array_from_fn(|r| at(r, iy0[r] + dy, ix0[r] + dx));
                         accumulate(&mut acc, &xr, ky, kx);
                     }
                 }

@@ -25,7 +25,7 @@ use super::io::Job;
 use crate::pack::PackedGroupedWeights;
 use crate::params::Conv2dParams;
 use crate::ukernel::gemm::{gemm_f32_store, TileStore};
-use crate::ukernel::simd::{load, store};
+use crate::ukernel::simd::{array_from_fn, load, store};
 
 /// Floats in a task's ring (24 KiB, three quarters of a small L1).
 const RING_FLOATS: usize = 6144;
@@ -279,9 +279,9 @@ impl Task<'_> {
                 let store = TileStore {
                     // SAFETY: the pixels are in the output (and residual) views, oc0 one of
                     // their channels.
-                    y: core::array::from_fn(|r| unsafe { job.y.add(pixel(r) * job.y_pitch + block.oc0) }),
+                    y: array_from_fn(|r| unsafe { job.y.add(pixel(r) * job.y_pitch + block.oc0) }),
                     residual: job.residual.map(|(res, pitch)| {
-                        core::array::from_fn(|r| unsafe { res.add(pixel(r) * pitch + block.oc0) })
+                        array_from_fn(|r| unsafe { res.add(pixel(r) * pitch + block.oc0) })
                     }),
                     // SAFETY: the block's bias has nr >= lanes values.
                     bias: unsafe { packed.bias.as_ptr().add(self.block * nr) },
@@ -373,7 +373,7 @@ impl<S: Simd> Replicate<S> {
         const LANE_INDEX: [f32; 16] = [0., 1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12., 13., 14., 15.];
         // SAFETY: the array holds a whole vector (at most 16 lanes).
         let lane = unsafe { load::<S>(LANE_INDEX.as_ptr()) };
-        let masks = core::array::from_fn(|g| {
+        let masks = array_from_fn(|g| {
             let (from, to) = (simd.splat_f32s((g * cog) as f32), simd.splat_f32s(((g + 1) * cog) as f32));
             simd.and_m32s(simd.greater_than_or_equal_f32s(lane, from), simd.less_than_f32s(lane, to))
         });

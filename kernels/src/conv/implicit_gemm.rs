@@ -17,6 +17,7 @@ use crate::pack::PackedGemmWeights;
 use crate::params::Padding;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, TileStore};
+use crate::ukernel::simd::array_from_fn;
 
 /// Output pixels per task: a multiple of every tile height (4, 6, 8).
 const BAND: usize = 96;
@@ -107,9 +108,7 @@ impl Task<'_> {
         let job = self.job;
         let packed = job.packed;
         let p = &packed.params;
-        let iw = job.input.w as isize;
         let (c_in, nr, kc) = (p.c_in, packed.nr, packed.kc);
-        let lanes = S::F32_LANES;
         let pixels = job.out.n * job.out.h * job.out.w;
         let (p0, p1) = (self.band * BAND, ((self.band + 1) * BAND).min(pixels));
         let blocks = job.out.c.div_ceil(nr);
@@ -128,59 +127,83 @@ impl Task<'_> {
         // A whole kernel row is one contiguous K segment when its pixels are adjacent in memory
         // and the chunk spans every input channel.
         let rows_contiguous = p.dilation_w == 1 && kc >= c_in && job.x_pitch == c_in && p.kw > 1;
-        let ih = job.input.h as isize;
-        let (ext_h, ext_w) = (((p.kh - 1) * p.dilation_h) as isize, ((p.kw - 1) * p.dilation_w) as isize);
 
         for chunk in 0..chunks {
-            // Output coordinates walk pixel by pixel: one division per band, none per tile.
-            let mut cursor = PixelCursor::at(p0, job.out);
-            for t0 in (p0..p1).step_by(MR) {
-                let rows = MR.min(p1 - t0);
-                let mut tile = TileRows {
-                    rows,
-                    img: [0; MR],
-                    iy0: [0; MR],
-                    ix0: [0; MR],
-                    y: [core::ptr::null_mut(); MR],
-                    residual: [core::ptr::null(); MR],
-                    merge: false,
-                    interior: false,
-                    window: [core::ptr::null(); MR],
-                };
-                for r in 0..MR {
-                    // Rows past the band's end repeat its last pixel (computed, never stored).
-                    let pix = t0 + r.min(rows - 1);
-                    tile.img[r] = (cursor.n * job.input.h * job.input.w) as isize;
-                    tile.iy0[r] = (cursor.oy * p.stride_h) as isize - p.pad.top as isize;
-                    tile.ix0[r] = (cursor.ox * p.stride_w) as isize - p.pad.left as isize;
-                    // SAFETY: pix < pixels, so these are pixel starts inside the views.
-                    tile.y[r] = unsafe { job.y.add(pix * job.y_pitch) };
-                    if let Some((res, pitch)) = job.residual {
-                        // SAFETY: as for y; the residual has the output's shape.
-                        tile.residual[r] = unsafe { res.add(pix * pitch) };
-                    }
-                    if r + 1 < rows || rows == MR {
-                        cursor.advance(job.out);
-                    }
+            let (whole, tail) = split_tail::<MR>(p0..p1);
+            self.tiles::<S, MR>(simd, whole, b0..b1, chunk, rows_contiguous);
+            match tail.len() {
+                0 => {}
+                1 | 2 => self.tiles::<S, 2>(simd, tail, b0..b1, chunk, rows_contiguous),
+                3 | 4 => self.tiles::<S, 4>(simd, tail, b0..b1, chunk, rows_contiguous),
+                _ => self.tiles::<S, MR>(simd, tail, b0..b1, chunk, rows_contiguous),
+            }
+        }
+    }
+
+    /// The register tiles of MR output pixels over `pixels` (the last one partial when MR does
+    /// not divide their count), blocks `blocks`, K chunk `chunk`.
+    #[inline(always)]
+    fn tiles<S: Simd, const MR: usize>(
+        &self,
+        simd: S,
+        pixels: std::ops::Range<usize>,
+        blocks: std::ops::Range<usize>,
+        chunk: usize,
+        rows_contiguous: bool,
+    ) {
+        let job = self.job;
+        let p = &job.packed.params;
+        let nr = job.packed.nr;
+        let lanes = S::F32_LANES;
+        let (ih, iw) = (job.input.h as isize, job.input.w as isize);
+        let (ext_h, ext_w) = (((p.kh - 1) * p.dilation_h) as isize, ((p.kw - 1) * p.dilation_w) as isize);
+        let (p0, p1) = (pixels.start, pixels.end);
+        let (b0, b1) = (blocks.start, blocks.end);
+        // Output coordinates walk pixel by pixel: one division per band, none per tile.
+        let mut cursor = PixelCursor::at(p0, job.out);
+        for t0 in (p0..p1).step_by(MR) {
+            let rows = MR.min(p1 - t0);
+            let mut tile = TileRows {
+                rows,
+                img: [0; MR],
+                iy0: [0; MR],
+                ix0: [0; MR],
+                y: [core::ptr::null_mut(); MR],
+                residual: [core::ptr::null(); MR],
+                merge: false,
+                interior: false,
+                window: [core::ptr::null(); MR],
+            };
+            for r in 0..MR {
+                // Rows past the band's end repeat its last pixel (computed, never stored).
+                let pix = t0 + r.min(rows - 1);
+                tile.img[r] = (cursor.n * job.input.h * job.input.w) as isize;
+                tile.iy0[r] = (cursor.oy * p.stride_h) as isize - p.pad.top as isize;
+                tile.ix0[r] = (cursor.ox * p.stride_w) as isize - p.pad.left as isize;
+                // SAFETY: pix < pixels, so these are pixel starts inside the views.
+                tile.y[r] = unsafe { job.y.add(pix * job.y_pitch) };
+                if let Some((res, pitch)) = job.residual {
+                    // SAFETY: as for y; the residual has the output's shape.
+                    tile.residual[r] = unsafe { res.add(pix * pitch) };
                 }
-                tile.merge =
-                    rows_contiguous && (0..MR).all(|r| tile.ix0[r] >= 0 && tile.ix0[r] + p.kw as isize <= iw);
-                tile.interior = (0..MR).all(|r| {
-                    tile.iy0[r] >= 0
-                        && tile.iy0[r] + ext_h < ih
-                        && tile.ix0[r] >= 0
-                        && tile.ix0[r] + ext_w < iw
+                if r + 1 < rows || rows == MR {
+                    cursor.advance(job.out);
+                }
+            }
+            tile.merge =
+                rows_contiguous && (0..MR).all(|r| tile.ix0[r] >= 0 && tile.ix0[r] + p.kw as isize <= iw);
+            tile.interior = (0..MR).all(|r| {
+                tile.iy0[r] >= 0 && tile.iy0[r] + ext_h < ih && tile.ix0[r] >= 0 && tile.ix0[r] + ext_w < iw
+            });
+            if tile.interior {
+                // SAFETY: each row's window starts at a pixel inside the image.
+                tile.window = array_from_fn(|r| unsafe {
+                    job.x.add((tile.img[r] + tile.iy0[r] * iw + tile.ix0[r]) as usize * job.x_pitch)
                 });
-                if tile.interior {
-                    // SAFETY: each row's window starts at a pixel inside the image.
-                    tile.window = core::array::from_fn(|r| unsafe {
-                        job.x.add((tile.img[r] + tile.iy0[r] * iw + tile.ix0[r]) as usize * job.x_pitch)
-                    });
-                }
-                for block in b0..b1 {
-                    let nv = (job.out.c - block * nr).div_ceil(lanes).min(nr / lanes);
-                    by_width!(lanes, nv, self.tile::<S, MR>(simd, &tile, block, chunk));
-                }
+            }
+            for block in b0..b1 {
+                let nv = (job.out.c - block * nr).div_ceil(lanes).min(nr / lanes);
+                by_width!(lanes, nv, self.tile::<S, MR>(simd, &tile, block, chunk));
             }
         }
     }
@@ -198,6 +221,25 @@ impl Task<'_> {
         pixels: std::ops::Range<usize>,
         blocks: std::ops::Range<usize>,
     ) {
+        let (whole, tail) = split_tail::<MR>(pixels);
+        self.pointwise_tiles::<S, MR>(simd, whole, blocks.clone());
+        match tail.len() {
+            0 => {}
+            1 | 2 => self.pointwise_tiles::<S, 2>(simd, tail, blocks),
+            3 | 4 => self.pointwise_tiles::<S, 4>(simd, tail, blocks),
+            _ => self.pointwise_tiles::<S, MR>(simd, tail, blocks),
+        }
+    }
+
+    /// The register tiles of MR pixels of a pointwise band (the last one partial when MR does
+    /// not divide the pixel count).
+    #[inline(always)]
+    fn pointwise_tiles<S: Simd, const MR: usize>(
+        &self,
+        simd: S,
+        pixels: std::ops::Range<usize>,
+        blocks: std::ops::Range<usize>,
+    ) {
         let job = self.job;
         let lanes = S::F32_LANES;
         let nr = job.packed.nr;
@@ -209,9 +251,9 @@ impl Task<'_> {
             // positions as the output: 1x1, stride 1, no padding), the output and the residual.
             let (x, y, residual) = unsafe {
                 (
-                    core::array::from_fn(|r| job.x.add(pixel(r) * job.x_pitch)),
-                    core::array::from_fn(|r| job.y.add(pixel(r) * job.y_pitch)),
-                    job.residual.map(|(res, pitch)| core::array::from_fn(|r| res.add(pixel(r) * pitch))),
+                    array_from_fn(|r| job.x.add(pixel(r) * job.x_pitch)),
+                    array_from_fn(|r| job.y.add(pixel(r) * job.y_pitch)),
+                    job.residual.map(|(res, pitch)| array_from_fn(|r| res.add(pixel(r) * pitch))),
                 )
             };
             let rows = PixelRows { x, y, residual, rows };
@@ -250,8 +292,8 @@ impl Task<'_> {
         };
         let store = TileStore {
             // SAFETY: oc0 < c_out, inside every output (and residual) pixel.
-            y: core::array::from_fn(|r| unsafe { rows.y[r].add(oc0) }),
-            residual: rows.residual.map(|res| core::array::from_fn(|r| unsafe { res[r].add(oc0) })),
+            y: array_from_fn(|r| unsafe { rows.y[r].add(oc0) }),
+            residual: rows.residual.map(|res| array_from_fn(|r| unsafe { res[r].add(oc0) })),
             // SAFETY: the bias is padded to whole blocks.
             bias: unsafe { packed.bias.as_ptr().add(oc0) },
             rows: rows.rows,
@@ -316,8 +358,8 @@ impl Task<'_> {
         let chunks = c_in.div_ceil(kc);
         let store = TileStore {
             // SAFETY: oc0 < c_out, inside every output (and residual) pixel row.
-            y: core::array::from_fn(|r| unsafe { tile.y[r].add(oc0) }),
-            residual: job.residual.map(|_| core::array::from_fn(|r| unsafe { tile.residual[r].add(oc0) })),
+            y: array_from_fn(|r| unsafe { tile.y[r].add(oc0) }),
+            residual: job.residual.map(|_| array_from_fn(|r| unsafe { tile.residual[r].add(oc0) })),
             // SAFETY: the bias is padded to whole blocks.
             bias: unsafe { packed.bias.as_ptr().add(oc0) },
             rows: tile.rows,
@@ -355,7 +397,7 @@ impl Task<'_> {
         for ky in 0..p.kh {
             let dy = (ky * p.dilation_h) as isize;
             if merge {
-                let xr: [*const f32; MR] = core::array::from_fn(|r| row_at(r, dy, 0));
+                let xr: [*const f32; MR] = array_from_fn(|r| row_at(r, dy, 0));
                 // SAFETY: per the contract; the weights of taps ky*kw.. are kw*kcur rows.
                 unsafe {
                     gemm_f32_accumulate::<S, MR, NV>(
@@ -370,7 +412,7 @@ impl Task<'_> {
             } else {
                 for kx in 0..p.kw {
                     let dx = (kx * p.dilation_w) as isize;
-                    let xr: [*const f32; MR] = core::array::from_fn(|r| row_at(r, dy, dx));
+                    let xr: [*const f32; MR] = array_from_fn(|r| row_at(r, dy, dx));
                     // SAFETY: per the contract; the tap's panel rows exist.
                     unsafe {
                         gemm_f32_accumulate::<S, MR, NV>(
@@ -387,6 +429,16 @@ impl Task<'_> {
         }
         *acc_out = local;
     }
+}
+
+/// `pixels` split into whole tiles of MR and the rest, which a narrower tile takes: a 7x7
+/// layer's 49 pixels are eight 6-row tiles and one pixel, which a 6-row tile would compute six
+/// times (10% more work for the layer).
+fn split_tail<const MR: usize>(
+    pixels: std::ops::Range<usize>,
+) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let whole = pixels.start + pixels.len() / MR * MR;
+    (pixels.start..whole, whole..pixels.end)
 }
 
 /// The (image, row, column) of an output pixel, advanced without division.

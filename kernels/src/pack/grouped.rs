@@ -119,9 +119,11 @@ impl PackedGroupedWeights {
                 let g = oc / cog;
                 for kk in 0..b.k {
                     // The input channel within group g that row kk holds in lane j.
-                    let ic = if staged { kk } else { b.ic0 + kk - g * cig };
+                    let Some(ic) = (if staged { Some(kk) } else { (b.ic0 + kk).checked_sub(g * cig) }) else {
+                        continue; // block-diagonal: an earlier group's input
+                    };
                     if ic >= cig {
-                        continue; // block-diagonal: another group's input
+                        continue; // block-diagonal: a later group's input
                     }
                     for tap in 0..taps {
                         packed[((bi * taps + tap) * kmax + kk) * nr + j] =

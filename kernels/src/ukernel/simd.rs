@@ -121,3 +121,16 @@ pub(crate) fn max_keep_nan<S: Simd>(simd: S, acc: S::f32s, v: S::f32s) -> S::f32
     let take = simd.or_m32s(simd.greater_than_f32s(v, acc), simd.not_m32s(simd.equal_f32s(v, v)));
     simd.select_f32s(take, v, acc)
 }
+
+/// `core::array::from_fn`, always inlined: the standard one is an ordinary generic function,
+/// and in the large monomorphized tile loops the compiler stopped inlining it (a call per
+/// kernel tap built each row-pointer array; grouped 3x3 256@28 ran 8% more instructions).
+#[inline(always)]
+pub(crate) fn array_from_fn<T: Copy, const N: usize>(mut f: impl FnMut(usize) -> T) -> [T; N] {
+    let mut out = [core::mem::MaybeUninit::<T>::uninit(); N];
+    for (i, o) in out.iter_mut().enumerate() {
+        o.write(f(i));
+    }
+    // SAFETY: every element was written; [MaybeUninit<T>; N] and [T; N] have one layout.
+    unsafe { core::mem::transmute_copy(&out) }
+}
