@@ -100,9 +100,21 @@ pub(crate) unsafe fn store_first<S: Simd>(simd: S, p: *mut f32, n: usize, v: S::
 }
 
 /// The activation on a vector, NaN in NaN out (as `Activation::apply` and PyTorch's ReLU).
+///
+/// On vector tokens `max(0, v)` and `min(6, v)` keep a NaN `v`: x86 `maxps`/`minps` return
+/// their second operand when either is NaN, NEON's `fmax`/`fmin` return NaN; one instruction
+/// each where the compare-and-select form takes three (1-lane pulp scalar computes `f32::max`,
+/// which drops NaN, and keeps that form).
 #[inline(always)]
 pub(crate) fn activate<S: Simd>(simd: S, act: Activation, v: S::f32s) -> S::f32s {
     let zero = simd.splat_f32s(0.0);
+    if S::F32_LANES > 1 {
+        return match act {
+            Activation::None => v,
+            Activation::Relu => simd.max_f32s(zero, v),
+            Activation::Relu6 => simd.min_f32s(simd.splat_f32s(6.0), simd.max_f32s(zero, v)),
+        };
+    }
     match act {
         Activation::None => v,
         Activation::Relu => simd.select_f32s(simd.less_than_f32s(v, zero), zero, v),
