@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::pack::PackedGroupedWeights;
 use crate::params::Conv2dParams;
 use crate::tensor::{TensorView, TensorViewMut};
-use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, TileStore};
+use crate::ukernel::gemm::{gemm_f32_store, gemm_f32_taps, Taps, TileStore};
 use crate::ukernel::simd::array_from_fn;
 
 /// Output pixels per task: a multiple of every tile height used here (4, 6, 8).
@@ -189,22 +189,23 @@ impl Task<'_> {
             let (ext_h, ext_w) = (((p.kh - 1) * p.dilation_h) as isize, ((p.kw - 1) * p.dilation_w) as isize);
             let interior =
                 (0..MR).all(|r| iy0[r] >= 0 && iy0[r] + ext_h < ih && ix0[r] >= 0 && ix0[r] + ext_w < iw);
+            let kernel =
+                Taps { kh: p.kh, kw: p.kw, dilation_h: p.dilation_h, dilation_w: p.dilation_w, merge: false };
             let acc = if interior {
                 // Every tap of every row is inside the image: one base pointer per row and one
                 // offset per tap replace the per-tap bounds checks (K is short for small groups).
                 let base: [*const f32; MR] = array_from_fn(|r| at(r, iy0[r], ix0[r]));
-                let width = job.input.w;
                 // SAFETY: the tap's pixel is inside the image (interior), at the block's first
                 // input channel with k floats readable.
-                let row_at =
-                    |r: usize, dy: usize, dx: usize| unsafe { base[r].add((dy * width + dx) * job.x_pitch) };
-                // SAFETY: per row_at; wblock is the block's panel.
-                unsafe { self.taps::<S, MR, NV>(simd, wblock, row_at) }
+                let row_at = |r: usize, dy: isize, dx: isize| unsafe {
+                    base[r].add(((dy * iw + dx) as usize) * job.x_pitch)
+                };
+                // SAFETY: per row_at; wblock is the block's panel of taps * kmax rows of nr.
+                unsafe { gemm_f32_taps::<S, MR, NV>(simd, &kernel, wblock, kmax * nr, nr, block.k, row_at) }
             } else {
-                let row_at =
-                    |r: usize, dy: usize, dx: usize| at(r, iy0[r] + dy as isize, ix0[r] + dx as isize);
+                let row_at = |r: usize, dy: isize, dx: isize| at(r, iy0[r] + dy, ix0[r] + dx);
                 // SAFETY: `at` gives the pixel's k channels or the zero row; wblock as above.
-                unsafe { self.taps::<S, MR, NV>(simd, wblock, row_at) }
+                unsafe { gemm_f32_taps::<S, MR, NV>(simd, &kernel, wblock, kmax * nr, nr, block.k, row_at) }
             };
             let store = TileStore {
                 y: y_rows,
@@ -221,43 +222,5 @@ impl Task<'_> {
             // last_lanes channels from oc0, and the block's bias has NV vectors.
             unsafe { gemm_f32_store::<S, MR, NV>(simd, &acc, &store) };
         }
-    }
-
-    /// A register tile accumulated over every kernel tap, the tile's input rows at tap offset
-    /// (dy, dx) given by `row_at`. The tile is a local returned by value: accumulated through
-    /// a `&mut` across the tap loop, the compiler stored it to the stack after every tap.
-    ///
-    /// # Safety
-    /// `row_at` must return rows with the block's k floats readable; `wblock` must be the
-    /// block's panel of taps * kmax rows of nr floats.
-    #[inline(always)]
-    unsafe fn taps<S: Simd, const MR: usize, const NV: usize>(
-        &self,
-        simd: S,
-        wblock: *const f32,
-        row_at: impl Fn(usize, usize, usize) -> *const f32,
-    ) -> [[S::f32s; NV]; MR] {
-        let packed = self.job.packed;
-        let p = &packed.params;
-        let k = packed.blocks[self.block].k;
-        let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
-        for ky in 0..p.kh {
-            for kx in 0..p.kw {
-                let (dy, dx) = (ky * p.dilation_h, kx * p.dilation_w);
-                let xr: [*const f32; MR] = array_from_fn(|r| row_at(r, dy, dx));
-                // SAFETY: per the contract; the tap's panel has k rows of nr >= NV * lanes floats.
-                unsafe {
-                    gemm_f32_accumulate::<S, MR, NV>(
-                        simd,
-                        &mut acc,
-                        &xr,
-                        wblock.add((ky * p.kw + kx) * packed.kmax * packed.nr),
-                        packed.nr,
-                        k,
-                    )
-                };
-            }
-        }
-        acc
     }
 }

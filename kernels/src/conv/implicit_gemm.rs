@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::pack::PackedGemmWeights;
 use crate::params::Padding;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
-use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, TileStore};
+use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, gemm_f32_taps, Taps, TileStore};
 use crate::ukernel::simd::array_from_fn;
 
 /// Output pixels per task: a multiple of every tile height (4, 6, 8).
@@ -339,8 +339,14 @@ impl Task<'_> {
                 zeros
             }
         };
-        let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
-        if tile.interior {
+        let kernel = Taps {
+            kh: p.kh,
+            kw: p.kw,
+            dilation_h: p.dilation_h,
+            dilation_w: p.dilation_w,
+            merge: tile.merge,
+        };
+        let acc = if tile.interior {
             // Every tap is inside the image: rows step from the window's corner by constant
             // offsets, with no bounds checks.
             // SAFETY: (dy, dx) is a tap of the window, inside the image (interior), at ic0.
@@ -348,13 +354,14 @@ impl Task<'_> {
                 tile.window[r].add(((dy * iw + dx) as usize) * job.x_pitch + ic0)
             };
             // SAFETY: as for the border case below.
-            unsafe { self.taps::<S, MR, NV>(simd, &mut acc, tile.merge, wchunk, kcur, row_at) };
+            unsafe { gemm_f32_taps::<S, MR, NV>(simd, &kernel, wchunk, kcur * nr, nr, kcur, row_at) }
         } else {
             let row_at = |r: usize, dy: isize, dx: isize| at(r, tile.iy0[r] + dy, tile.ix0[r] + dx);
             // SAFETY: `at` gives kcur readable floats per row (kw * kcur when merged, which
-            // `merge` checks); wchunk is the (block, chunk) panel.
-            unsafe { self.taps::<S, MR, NV>(simd, &mut acc, tile.merge, wchunk, kcur, row_at) };
-        }
+            // `merge` checks, the chunk then spanning c_in); wchunk is the (block, chunk) panel
+            // of taps * kcur rows of nr floats.
+            unsafe { gemm_f32_taps::<S, MR, NV>(simd, &kernel, wchunk, kcur * nr, nr, kcur, row_at) }
+        };
         let chunks = c_in.div_ceil(kc);
         let store = TileStore {
             // SAFETY: oc0 < c_out, inside every output (and residual) pixel row.
@@ -371,63 +378,6 @@ impl Task<'_> {
         // SAFETY: the valid rows of y/residual hold (NV-1)*lanes + last_lanes channels from
         // oc0 (the block's valid channels), and the padded bias has NV vectors.
         unsafe { gemm_f32_store::<S, MR, NV>(simd, &acc, &store) };
-    }
-
-    /// Accumulates every kernel tap of one chunk into `acc`, the input row of tile row r at tap
-    /// offset (dy, dx) given by `row_at` (whole kernel rows at once when `merge`).
-    ///
-    /// # Safety
-    /// `row_at` must return rows readable for `kcur` floats (`kw * kcur` at dx = 0 when `merge`);
-    /// `wchunk` must be the chunk's panel of `taps * kcur` rows of `nr` floats.
-    #[inline(always)]
-    unsafe fn taps<S: Simd, const MR: usize, const NV: usize>(
-        &self,
-        simd: S,
-        acc_out: &mut [[S::f32s; NV]; MR],
-        merge: bool,
-        wchunk: *const f32,
-        kcur: usize,
-        row_at: impl Fn(usize, isize, isize) -> *const f32,
-    ) {
-        let p = &self.job.packed.params;
-        let nr = self.job.packed.nr;
-        // A local copy keeps the accumulators in registers across the taps.
-        let mut local = *acc_out;
-        let acc = &mut local;
-        for ky in 0..p.kh {
-            let dy = (ky * p.dilation_h) as isize;
-            if merge {
-                let xr: [*const f32; MR] = array_from_fn(|r| row_at(r, dy, 0));
-                // SAFETY: per the contract; the weights of taps ky*kw.. are kw*kcur rows.
-                unsafe {
-                    gemm_f32_accumulate::<S, MR, NV>(
-                        simd,
-                        acc,
-                        &xr,
-                        wchunk.add(ky * p.kw * kcur * nr),
-                        nr,
-                        p.kw * kcur,
-                    )
-                };
-            } else {
-                for kx in 0..p.kw {
-                    let dx = (kx * p.dilation_w) as isize;
-                    let xr: [*const f32; MR] = array_from_fn(|r| row_at(r, dy, dx));
-                    // SAFETY: per the contract; the tap's panel rows exist.
-                    unsafe {
-                        gemm_f32_accumulate::<S, MR, NV>(
-                            simd,
-                            acc,
-                            &xr,
-                            wchunk.add((ky * p.kw + kx) * kcur * nr),
-                            nr,
-                            kcur,
-                        )
-                    };
-                }
-            }
-        }
-        *acc_out = local;
     }
 }
 

@@ -63,6 +63,72 @@ pub(crate) unsafe fn gemm_f32_accumulate<S: Simd, const MR: usize, const NV: usi
     *acc_out = tile;
 }
 
+/// The kernel taps a register tile accumulates over: size, dilation, and whether each kernel
+/// row is one contiguous K segment (its pixels adjacent in memory, its taps' weights adjacent).
+pub(crate) struct Taps {
+    pub kh: usize,
+    pub kw: usize,
+    pub dilation_h: usize,
+    pub dilation_w: usize,
+    pub merge: bool,
+}
+
+/// A register tile accumulated over every kernel tap: tile row r's input for the tap at offset
+/// (dy, dx) is `row_at(r, dy, dx)`, with `k` channels; tap t's weights are `k` rows of
+/// `w_stride` floats from `w + t * tap_stride`. With `merge`, kernel row ky is one segment of
+/// `kw * k` channels from `row_at(r, dy, 0)`. The tile is a local returned by value: kept
+/// behind a `&mut` across the tap loop, the compiler stored it to the stack after every tap.
+///
+/// # Safety
+/// `row_at` must return rows readable for `k` floats (`kw * k` at dx = 0 when merging, which
+/// also needs `tap_stride == k * w_stride`); every tap's weights as for [`gemm_f32_accumulate`].
+#[inline(always)]
+pub(crate) unsafe fn gemm_f32_taps<S: Simd, const MR: usize, const NV: usize>(
+    simd: S,
+    taps: &Taps,
+    w: *const f32,
+    tap_stride: usize,
+    w_stride: usize,
+    k: usize,
+    row_at: impl Fn(usize, isize, isize) -> *const f32,
+) -> [[S::f32s; NV]; MR] {
+    let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
+    for ky in 0..taps.kh {
+        let dy = (ky * taps.dilation_h) as isize;
+        if taps.merge {
+            let xr: [*const f32; MR] = array_from_fn(|r| row_at(r, dy, 0));
+            // SAFETY: per the contract, kernel row ky's kw taps are kw * k consecutive rows.
+            unsafe {
+                gemm_f32_accumulate::<S, MR, NV>(
+                    simd,
+                    &mut acc,
+                    &xr,
+                    w.add(ky * taps.kw * tap_stride),
+                    w_stride,
+                    taps.kw * k,
+                )
+            };
+        } else {
+            for kx in 0..taps.kw {
+                let dx = (kx * taps.dilation_w) as isize;
+                let xr: [*const f32; MR] = array_from_fn(|r| row_at(r, dy, dx));
+                // SAFETY: per the contract.
+                unsafe {
+                    gemm_f32_accumulate::<S, MR, NV>(
+                        simd,
+                        &mut acc,
+                        &xr,
+                        w.add((ky * taps.kw + kx) * tap_stride),
+                        w_stride,
+                        k,
+                    )
+                };
+            }
+        }
+    }
+    acc
+}
+
 /// Where and how a tile is stored.
 pub(crate) struct TileStore<const MR: usize> {
     /// Output row pointers at the block's first channel.
