@@ -38,7 +38,8 @@ pub enum Algorithm {
     Winograd4x4,
     /// One kxk filter per channel (groups = c_in = c_out), vectorized across channels.
     Depthwise,
-    /// Any groups > 1: small groups share vectors (block-diagonal), large ones run a GEMM each.
+    /// Any groups > 1: small groups share vectors (on replicated input at stride 1, else
+    /// block-diagonal weights), large ones run a GEMM each.
     Grouped,
 }
 
