@@ -197,7 +197,13 @@ impl Task<'_> {
         // the chunk, `slots` input rows each.
         let slot_len = columns * lanes;
         let plane_len = g.slots * slot_len;
-        debug_assert!(planes.len() * plane_len <= RING_FLOATS, "Split::new sizes the ring");
+        // Split::new sizes the ring for every layer `takes` accepts; the check keeps a mismatch
+        // between the two from ever writing past the stack buffer.
+        assert!(
+            planes.len() * plane_len <= RING_FLOATS,
+            "grouped staged: the ring cannot hold {} planes",
+            planes.len()
+        );
         let replicate = Replicate::<S>::new(simd, p, block.width);
         // Input column of staged column 0 (negative in the left padding).
         let ix0 = self.cols.start as isize - p.pad.left as isize;
