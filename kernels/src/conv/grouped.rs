@@ -95,7 +95,7 @@ impl WithSimd for Task<'_> {
             (16, 2) => self.band::<S, 8, 2>(simd),
             (16, _) => self.band::<S, 8, 1>(simd),
             (8, 2) => self.band::<S, 6, 2>(simd),
-            (8, _) => self.band::<S, 6, 1>(simd),
+            (8, _) => self.band::<S, 8, 1>(simd),
             (4, 4) => self.band::<S, 6, 4>(simd),
             (4, 3) => self.band::<S, 6, 3>(simd),
             (4, 2) => self.band::<S, 6, 2>(simd),
