@@ -4,9 +4,9 @@
 //! The weights are packed in blocks (see `pack::grouped`): several small groups share one
 //! vector of output channels, larger groups get dense blocks of their own. At stride 1 with two
 //! or more groups per vector the staged path runs the layer ([`super::grouped_staged`]);
-//! otherwise small groups have block-diagonal weights, and each register tile computes, per kernel tap, MR input-row pointers at its block's
-//! first input channel (a shared zero row stands in for padding) and runs the GEMM micro-kernel
-//! over the block's input channels.
+//! otherwise small groups have block-diagonal weights, and each register tile computes, per
+//! kernel tap, MR input-row pointers at its block's first input channel (a shared zero row
+//! stands in for padding) and runs the GEMM micro-kernel over the block's input channels.
 //!
 //! Work is split into tasks of (a band of output pixels) x (a block); each output value is
 //! computed by one task in a fixed order, so results are bitwise identical for any thread count.
@@ -14,6 +14,7 @@
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
 
+use super::implicit_gemm::split_tail;
 use super::io::{ConvIo, Job};
 use crate::epilogue::Epilogue;
 use crate::error::Result;
@@ -113,15 +114,14 @@ impl Task<'_> {
     fn band<S: Simd, const MR: usize, const NV: usize>(&self, simd: S) {
         let pixels = self.job.out.pixels().unwrap_or(0);
         let (p0, p1) = (self.band * BAND, ((self.band + 1) * BAND).min(pixels));
-        // Whole tiles, then the last few pixels in a narrower tile (a 7x7 layer's 49 pixels
-        // would otherwise end in a 6-row tile computing one pixel six times).
-        let whole = p0 + (p1 - p0) / MR * MR;
-        self.tiles::<S, MR, NV>(simd, p0..whole);
-        match p1 - whole {
+        // Whole tiles, then the last few pixels in a narrower tile.
+        let (whole, tail) = split_tail::<MR>(p0..p1);
+        self.tiles::<S, MR, NV>(simd, whole);
+        match tail.len() {
             0 => {}
-            1 | 2 => self.tiles::<S, 2, NV>(simd, whole..p1),
-            3 | 4 => self.tiles::<S, 4, NV>(simd, whole..p1),
-            _ => self.tiles::<S, MR, NV>(simd, whole..p1),
+            1 | 2 => self.tiles::<S, 2, NV>(simd, tail),
+            3 | 4 => self.tiles::<S, 4, NV>(simd, tail),
+            _ => self.tiles::<S, MR, NV>(simd, tail),
         }
     }
 

@@ -384,7 +384,7 @@ impl Task<'_> {
 /// `pixels` split into whole tiles of MR and the rest, which a narrower tile takes: a 7x7
 /// layer's 49 pixels are eight 6-row tiles and one pixel, which a 6-row tile would compute six
 /// times (10% more work for the layer).
-fn split_tail<const MR: usize>(
+pub(super) fn split_tail<const MR: usize>(
     pixels: std::ops::Range<usize>,
 ) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
     let whole = pixels.start + pixels.len() / MR * MR;
