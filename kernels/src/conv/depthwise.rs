@@ -22,6 +22,7 @@ use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
 
 use super::io::{ConvIo, Job};
+use super::ring::{image_columns, Ring};
 use crate::epilogue::{Activation, Epilogue};
 use crate::error::Result;
 use crate::pack::PackedDepthwiseWeights;
@@ -42,10 +43,6 @@ const STAGED_MIN_CHANNELS: usize = 256;
 
 /// Floats in a staged task's input ring (16 KiB, half of a small L1).
 const STAGE_FLOATS: usize = 4096;
-
-/// The staged ring, aligned for whole-vector loads.
-#[repr(C, align(64))]
-struct Stage([f32; STAGE_FLOATS]);
 
 /// An error unless `p` is depthwise with channel multiplier 1.
 pub(crate) fn supports(p: &Conv2dParams) -> Result<()> {
@@ -213,7 +210,7 @@ impl<const KH: usize, const KW: usize, const SW: usize, const OW: usize> WithSim
         let columns = (task.cols.len() - 1) * SW + KW;
         let slot_len = columns * lanes;
         debug_assert!(vectors * KH * slot_len <= STAGE_FLOATS, "Split::new sizes the ring");
-        let mut stage = core::mem::MaybeUninit::<Stage>::uninit();
+        let mut stage = core::mem::MaybeUninit::<Ring<STAGE_FLOATS>>::uninit();
         let ring = stage.as_mut_ptr().cast::<f32>();
         let mut slot_row = [isize::MIN; KH];
         // Input column of staged column 0 (negative in the left padding).
@@ -293,12 +290,7 @@ unsafe fn stage_row<S: Simd>(
     let c = task.channels.len();
     let zero = simd.splat_f32s(0.0);
     // Staged columns [inside) hold image pixels; the rest are padding.
-    let iw = job.input.w as isize;
-    let inside = match x {
-        Some(_) => (-ix0).clamp(0, columns as isize) as usize..(iw - ix0).clamp(0, columns as isize) as usize,
-        None => 0..0,
-    };
-    let inside = inside.start..inside.end.max(inside.start);
+    let inside = image_columns(x.is_some(), ix0, job.input.w, columns);
     for (v, c0) in (0..c).step_by(lanes).enumerate() {
         // SAFETY: per the contract, plane v's slot holds `columns` vectors.
         let dst = unsafe { slot.add(v * plane) };

@@ -22,6 +22,7 @@ use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
 
 use super::io::Job;
+use super::ring::{image_columns, Ring};
 use crate::pack::PackedGroupedWeights;
 use crate::params::Conv2dParams;
 use crate::ukernel::gemm::{gemm_f32_store, TileStore};
@@ -29,10 +30,6 @@ use crate::ukernel::simd::{array_from_fn, load, store};
 
 /// Floats in a task's ring (24 KiB, three quarters of a small L1).
 const RING_FLOATS: usize = 6144;
-
-/// The ring, aligned for whole-vector loads.
-#[repr(C, align(64))]
-struct Ring([f32; RING_FLOATS]);
 
 /// Output pixels per register tile for `lanes`-wide vectors: the accumulators, one weight
 /// vector and the staged operand within the register file (16 vectors on AVX2, 32 on AVX-512
@@ -172,7 +169,7 @@ impl<const MR: usize> WithSimd for TaskRun<'_, MR> {
     fn with_simd<S: Simd>(self, simd: S) {
         let task = &self.0;
         let k = task.job.packed.params.c_in_per_group();
-        let mut ring = core::mem::MaybeUninit::<Ring>::uninit();
+        let mut ring = core::mem::MaybeUninit::<Ring<RING_FLOATS>>::uninit();
         for j0 in (0..k).step_by(task.split.planes) {
             let planes = j0..(j0 + task.split.planes).min(k);
             task.chunk::<S, MR>(simd, ring.as_mut_ptr().cast::<f32>(), planes);
@@ -325,14 +322,7 @@ impl Task<'_> {
     ) {
         let job = self.job;
         let lanes = S::F32_LANES;
-        let iw = job.input.w as isize;
-        let inside = match x {
-            Some(_) => {
-                (-ix0).clamp(0, columns as isize) as usize..(iw - ix0).clamp(0, columns as isize) as usize
-            }
-            None => 0..0,
-        };
-        let inside = inside.start..inside.end.max(inside.start);
+        let inside = image_columns(x.is_some(), ix0, job.input.w, columns);
         let zero = replicate.simd.splat_f32s(0.0);
         for jl in 0..planes.len() {
             // SAFETY: per the contract, plane jl's slot holds `columns` vectors.

@@ -13,6 +13,7 @@ pub(crate) mod grouped_staged;
 mod implicit_gemm;
 mod io;
 pub mod pointwise;
+mod ring;
 pub mod select;
 pub mod winograd;
 
