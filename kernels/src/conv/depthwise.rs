@@ -3,16 +3,17 @@
 //!
 //! 3x3 and 5x5 kernels at strides 1 and 2 run a row-tile micro-kernel with the weights in
 //! registers, by one of two paths:
-//! - by rows (fewer than [`STAGED_MIN_CHANNELS`] channels): a task is one output row of a
-//!   chunk of channels, read straight from the input where the window is inside the image,
-//!   the border pixels through the general per-pixel window;
-//! - staged (many channels, no dilation): a task owns a chunk of channels, a segment of output
-//!   columns and a band of output rows, and copies the input rows its windows read into a ring
-//!   on its stack, one plane per channel vector with the padding as zero columns. With 256+
-//!   channels an NHWC pixel is 1-2 KiB, so the rows of a window read in place fall into a
-//!   few L1 sets and evict each other; in the ring they are contiguous, each input row is
-//!   fetched once per band, and there are no border cases. With few channels the copy costs
-//!   more than it saves.
+//! - staged (stride 1, or [`STAGED_MIN_CHANNELS`] channels at stride 2; no dilation): a task
+//!   owns a chunk of channels, a segment of output columns and a band of output rows, and
+//!   copies the input rows its windows read into a ring on its stack, one plane per channel
+//!   vector with the padding as zero columns. In the ring a vector's columns are contiguous,
+//!   each input row is fetched once per band and there are no border cases, so a row runs as
+//!   one tight loop. With 256+ channels an NHWC pixel is 1-2 KiB and the rows of a window read
+//!   in place would also fall into a few L1 sets and evict each other.
+//! - by rows (stride 2 with fewer channels): a task is one output row of a chunk of channels,
+//!   read straight from the input where the window is inside the image, the border pixels
+//!   through the general per-pixel window. A stride-2 output needs two new input columns, so
+//!   staging copies four vectors per output where in place there is no copy.
 //!
 //! Every other geometry takes the general per-pixel path. A multiplier > 1 is a grouped
 //! convolution ([`super::grouped`]). Each output value is computed by one task, its taps in a
@@ -29,16 +30,17 @@ use crate::pack::PackedDepthwiseWeights;
 use crate::params::Conv2dParams;
 use crate::tensor::{TensorView, TensorViewMut};
 use crate::ukernel::dwconv::{
-    dwconv_f32_pixel, dwconv_f32_row, dwconv_f32_store, load_channels, row_tile, PixelStore, TileRows, Window,
+    dwconv_f32_pixel, dwconv_f32_row, dwconv_f32_row_run, dwconv_f32_store, load_channels, row_tile,
+    PixelStore, RowStore, TileRows, Window,
 };
-use crate::ukernel::simd::{load, store};
+use crate::ukernel::simd::{load, store, with_fixed_epilogue, FixedEpilogue};
 
 /// Most channels per task (whole vectors; at least one vector).
 const CHUNK: usize = 64;
 
-/// Channels from which the staged path runs. AVX2, 1 thread, % of the peak-FMA probe (best of
-/// runs, staged / by rows): 3x3 s1 512@14 26 / 19, s2 512@14 15 / 14; 144@56 22 / 25,
-/// 32@112 30 / 32, s2 64@112 12 / 17.
+/// Channels from which the staged path runs at stride 2 (at stride 1 it always does).
+/// AVX2, 1 thread, user time of 3x3 layers, staged / by rows: s2 64@112 0.57 / 0.41 s;
+/// s1 32@112 0.26 / 0.32, 144@56 0.69 / 0.97 (cachegrind: 620M / 842M instructions).
 const STAGED_MIN_CHANNELS: usize = 256;
 
 /// Floats in a staged task's input ring (16 KiB, half of a small L1).
@@ -83,8 +85,9 @@ impl WithSimd for RunAll<'_> {
         let job = self.job;
         let p = &job.packed.params;
         // Row-tile widths from ukernel::dwconv's register budget, one monomorphization each.
-        let many = job.out.c >= STAGED_MIN_CHANNELS && p.dilation_h == 1 && p.dilation_w == 1;
-        match (many, p.kh, p.kw, p.stride_w, row_tile(S::F32_LANES, p.kw)) {
+        let stage =
+            (p.stride_w == 1 || job.out.c >= STAGED_MIN_CHANNELS) && p.dilation_h == 1 && p.dilation_w == 1;
+        match (stage, p.kh, p.kw, p.stride_w, row_tile(S::F32_LANES, p.kw)) {
             (true, 3, 3, 1, 4) => staged::<S, 3, 3, 1, 4>(simd, job),
             (true, 3, 3, 1, _) => staged::<S, 3, 3, 1, 8>(simd, job),
             (true, 3, 3, 2, 4) => staged::<S, 3, 3, 2, 4>(simd, job),
@@ -237,33 +240,99 @@ impl<const KH: usize, const KW: usize, const SW: usize, const OW: usize> WithSim
                 }
                 *slot_of = slot;
             }
-            let first = (task.n * job.out.h + oy) * job.out.w;
-            // SAFETY: oy < out.h, so the row starts inside the output (and residual) views.
-            let out = unsafe {
-                OutputRow {
-                    y: job.y.add(first * job.y_pitch),
-                    y_pitch: job.y_pitch,
-                    residual: job.residual.map(|(r, pitch)| (r.add(first * pitch), pitch)),
-                    activation: job.activation,
-                }
-            };
+            let first = (task.n * job.out.h + oy) * job.out.w + task.cols.start;
             for v in 0..vectors {
                 let channel = task.channels.start + v * lanes;
-                // SAFETY: plane v holds the window's KH staged rows, every column written.
-                let rows = TileRows::<KH> {
-                    x: core::array::from_fn(|ky| unsafe {
-                        ring.add(v * KH * slot_len + slots[ky] * slot_len).cast_const()
-                    }),
-                    pitch: [lanes; KH],
+                let (weights, bias) = vector_weights::<S, KH, KW>(job, channel);
+                // SAFETY: plane v holds the window's KH staged rows, every column written; the
+                // row's first output pixel and `channel` are inside the output (and residual)
+                // views.
+                let (x, out) = unsafe {
+                    (
+                        core::array::from_fn(|ky| {
+                            ring.add(v * KH * slot_len + slots[ky] * slot_len).cast_const()
+                        }),
+                        RowStore {
+                            y: job.y.add(first * job.y_pitch + channel),
+                            y_pitch: job.y_pitch,
+                            residual: job
+                                .residual
+                                .map_or(core::ptr::null(), |(r, pitch)| r.add(first * pitch + channel)),
+                            residual_pitch: job.residual.map_or(0, |(_, pitch)| pitch),
+                        },
+                    )
                 };
-                let vector =
-                    StagedVector::<S, KH, KW>::new(job, &rows, &out, channel, (c - v * lanes).min(lanes));
+                let (n, valid) = (task.cols.len(), (c - v * lanes).min(lanes));
+                let residual = job.residual.is_some();
                 if v < full {
-                    vector.row::<SW, OW, false>(simd, task.cols.clone());
+                    let row = StagedRow::<S, KH, KW, SW, OW, false> { simd, weights, bias, x, out, n, valid };
+                    with_fixed_epilogue(residual, job.activation, row);
                 } else {
-                    vector.row::<SW, OW, true>(simd, task.cols.clone());
+                    let row = StagedRow::<S, KH, KW, SW, OW, true> { simd, weights, bias, x, out, n, valid };
+                    with_fixed_epilogue(residual, job.activation, row);
                 }
             }
+        }
+    }
+}
+
+/// The packed taps and the bias of the channel vector starting at `channel`.
+#[inline(always)]
+fn vector_weights<S: Simd, const KH: usize, const KW: usize>(
+    job: &Job<'_, PackedDepthwiseWeights>,
+    channel: usize,
+) -> ([[S::f32s; KW]; KH], S::f32s) {
+    let lanes = S::F32_LANES;
+    // SAFETY: channel / lanes is a packed block; weights and bias are padded to whole vectors,
+    // KH * KW taps each.
+    unsafe {
+        let w = job.packed.weights.as_ptr().add(channel * KH * KW);
+        (
+            core::array::from_fn(|ky| core::array::from_fn(|kx| load::<S>(w.add((ky * KW + kx) * lanes)))),
+            load::<S>(job.packed.bias.as_ptr().add(channel)),
+        )
+    }
+}
+
+/// One channel vector of a staged output row, run with its epilogue fixed. Built only by the
+/// staged task, whose ring and output row `run` relies on.
+struct StagedRow<
+    S: Simd,
+    const KH: usize,
+    const KW: usize,
+    const SW: usize,
+    const OW: usize,
+    const MASKED: bool,
+> {
+    simd: S,
+    weights: [[S::f32s; KW]; KH],
+    bias: S::f32s,
+    /// The vector's staged input rows, at the row segment's first column.
+    x: [*const f32; KH],
+    out: RowStore,
+    n: usize,
+    valid: usize,
+}
+
+impl<S: Simd, const KH: usize, const KW: usize, const SW: usize, const OW: usize, const MASKED: bool>
+    FixedEpilogue for StagedRow<S, KH, KW, SW, OW, MASKED>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const RES: bool, const ACT: u8>(self) {
+        // SAFETY: the staged rows hold (n - 1) * SW + KW whole-vector columns and the output
+        // row has n pixels from `out` (built so by the staged task).
+        unsafe {
+            dwconv_f32_row_run::<S, KH, KW, SW, OW, MASKED, RES, ACT>(
+                self.simd,
+                &self.weights,
+                self.bias,
+                self.x,
+                self.out,
+                self.n,
+                self.valid,
+            )
         }
     }
 }
@@ -299,122 +368,22 @@ unsafe fn stage_row<S: Simd>(
             unsafe { store::<S>(dst.add(j * lanes), zero) };
         }
         let Some(x) = x else { continue };
-        // Pixel ix0 + j of the row (j in `inside`, so not negative), channel c0.
-        let src = |j: usize| (ix0 + j as isize) as usize * job.x_pitch + c0;
-        if c0 + lanes <= c {
-            for j in inside.clone() {
-                // SAFETY: a pixel of the row; whole vectors.
-                unsafe { store::<S>(dst.add(j * lanes), load::<S>(x.add(src(j)))) };
-            }
-        } else {
-            for j in inside.clone() {
-                // SAFETY: a pixel of the row; the valid lanes only, zeros in the rest.
-                unsafe {
-                    store::<S>(dst.add(j * lanes), load_channels::<S, true>(simd, x.add(src(j)), c - c0))
-                };
-            }
-        }
-    }
-}
-
-/// One output row: where it goes and what is added.
-struct OutputRow {
-    /// Output pixel 0 of the row, channel 0.
-    y: *mut f32,
-    y_pitch: usize,
-    residual: Option<(*const f32, usize)>,
-    activation: Activation,
-}
-
-impl OutputRow {
-    /// The vector of output pixel `ox` starting at `channel`.
-    #[inline(always)]
-    fn at(&self, ox: usize, channel: usize) -> PixelStore {
-        PixelStore {
-            // SAFETY: ox < out.w and channel < c, so the vector starts inside the views.
-            y: unsafe { self.y.add(ox * self.y_pitch + channel) },
-            residual: self.residual.map(|(r, pitch)| unsafe { r.add(ox * pitch + channel) }),
-            activation: self.activation,
-        }
-    }
-}
-
-/// One channel vector of a staged output row: its weights (held in registers across the
-/// row), its staged input rows and where its outputs go.
-struct StagedVector<'a, S: Simd, const KH: usize, const KW: usize> {
-    weights: [[S::f32s; KW]; KH],
-    bias: S::f32s,
-    rows: &'a TileRows<KH>,
-    out: &'a OutputRow,
-    channel: usize,
-    /// The vector's valid lanes (all but in the chunk's partial last vector).
-    valid: usize,
-}
-
-impl<'a, S: Simd, const KH: usize, const KW: usize> StagedVector<'a, S, KH, KW> {
-    #[inline(always)]
-    fn new(
-        job: &Job<'_, PackedDepthwiseWeights>,
-        rows: &'a TileRows<KH>,
-        out: &'a OutputRow,
-        channel: usize,
-        valid: usize,
-    ) -> Self {
-        let lanes = S::F32_LANES;
-        // SAFETY: channel / lanes is a packed block; weights and bias are padded to whole
-        // vectors, KH * KW taps each.
+        // SAFETY: the first inside column is a pixel of the row (not negative), and each step
+        // moves one pixel along the row and one vector along the slot, staying inside both.
         unsafe {
-            let w = job.packed.weights.as_ptr().add(channel * KH * KW);
-            StagedVector {
-                weights: core::array::from_fn(|ky| {
-                    core::array::from_fn(|kx| load::<S>(w.add((ky * KW + kx) * lanes)))
-                }),
-                bias: load::<S>(job.packed.bias.as_ptr().add(channel)),
-                rows,
-                out,
-                channel,
-                valid,
-            }
-        }
-    }
-
-    /// The output columns `cols` (column `cols.start` reads staged column 0): tiles of OW
-    /// pixels, then of 2 and 1.
-    #[inline(always)]
-    fn row<const SW: usize, const OW: usize, const MASKED: bool>(
-        &self,
-        simd: S,
-        cols: std::ops::Range<usize>,
-    ) {
-        let mut ox = cols.start;
-        while ox + OW <= cols.end {
-            self.tile::<SW, OW, MASKED>(simd, ox, ox - cols.start);
-            ox += OW;
-        }
-        while ox + 2 <= cols.end {
-            self.tile::<SW, 2, MASKED>(simd, ox, ox - cols.start);
-            ox += 2;
-        }
-        if ox < cols.end {
-            self.tile::<SW, 1, MASKED>(simd, ox, ox - cols.start);
-        }
-    }
-
-    /// T output pixels from `ox`, whose windows start at staged column `local * SW`.
-    #[inline(always)]
-    fn tile<const SW: usize, const T: usize, const MASKED: bool>(&self, simd: S, ox: usize, local: usize) {
-        let rows = self.rows;
-        // SAFETY: staged columns local * SW .. local * SW + (T - 1) * SW + KW are in the ring.
-        let at = TileRows::<KH> {
-            x: core::array::from_fn(|ky| unsafe { rows.x[ky].add(local * SW * rows.pitch[ky]) }),
-            pitch: rows.pitch,
-        };
-        let mut acc = [self.bias; T];
-        // SAFETY: the staged columns are whole vectors; outputs ox .. ox + T are inside the row.
-        unsafe {
-            dwconv_f32_row::<S, KH, KW, SW, T, false>(simd, &mut acc, &self.weights, &at, S::F32_LANES);
-            for (o, a) in acc.iter().enumerate() {
-                dwconv_f32_store::<S, MASKED>(simd, *a, &self.out.at(ox + o, self.channel), self.valid);
+            let mut src = x.add((ix0 + inside.start as isize) as usize * job.x_pitch + c0);
+            let mut d = dst.add(inside.start * lanes);
+            if c0 + lanes <= c {
+                for _ in inside.clone() {
+                    store::<S>(d, load::<S>(src));
+                    (src, d) = (src.add(job.x_pitch), d.add(lanes));
+                }
+            } else {
+                // The valid lanes only, zeros in the rest.
+                for _ in inside.clone() {
+                    store::<S>(d, load_channels::<S, true>(simd, src, c - c0));
+                    (src, d) = (src.add(job.x_pitch), d.add(lanes));
+                }
             }
         }
     }
@@ -457,12 +426,10 @@ impl<const MASKED: bool> WithSimd for Task<'_, MASKED> {
             }
         };
         // Row-tile widths from ukernel::dwconv's register budget, one monomorphization each.
+        // Stride 1 reaches this path only with a dilation, which tiles do not cover.
         match (p.kh, p.kw, p.stride_w, p.dilation_w, row_tile(lanes, p.kw)) {
-            (3, 3, 1, 1, 4) => self.tiled::<S, 3, 3, 1, 4>(simd, &ctx),
-            (3, 3, 1, 1, _) => self.tiled::<S, 3, 3, 1, 8>(simd, &ctx),
             (3, 3, 2, 1, 4) => self.tiled::<S, 3, 3, 2, 4>(simd, &ctx),
             (3, 3, 2, 1, _) => self.tiled::<S, 3, 3, 2, 8>(simd, &ctx),
-            (5, 5, 1, 1, _) => self.tiled::<S, 5, 5, 1, 4>(simd, &ctx),
             (5, 5, 2, 1, _) => self.tiled::<S, 5, 5, 2, 4>(simd, &ctx),
             _ => self.general::<S>(simd, &ctx, 0..job.out.w),
         }

@@ -15,7 +15,7 @@
 use pulp::Simd;
 
 use crate::epilogue::Activation;
-use crate::ukernel::simd::{activate, load, load_first, store, store_first};
+use crate::ukernel::simd::{activate, activation_of, load, load_first, store, store_first};
 
 /// Output pixels per row tile for a `k x k` kernel at `lanes` f32 lanes (see the register budget).
 pub(crate) const fn row_tile(lanes: usize, k: usize) -> usize {
@@ -116,6 +116,127 @@ pub(crate) unsafe fn dwconv_f32_store<S: Simd, const MASKED: bool>(
     } else {
         // SAFETY: a full vector is writable.
         unsafe { store::<S>(out.y, v) };
+    }
+}
+
+/// Where one channel vector's outputs along a row go: the vector at the row's first pixel and
+/// the floats between pixels, in the output and in the residual (null when there is none).
+#[derive(Clone, Copy)]
+pub(crate) struct RowStore {
+    pub y: *mut f32,
+    pub y_pitch: usize,
+    pub residual: *const f32,
+    pub residual_pitch: usize,
+}
+
+/// `n` adjacent output pixels of one channel vector from input rows whose columns are one
+/// vector apart (a staged ring): tiles of OW, then of 2 and 1, with the epilogue (RES, ACT as in
+/// [`FixedEpilogue`](crate::ukernel::simd::FixedEpilogue)) fixed at compile time, so the loop is loads, FMAs, stores and pointer
+/// steps. `bias` is the accumulators' initial value.
+///
+/// # Safety
+/// Row `ky` must be readable as whole vectors at columns `0..(n - 1) * SW + KW` from `x[ky]`;
+/// `out` valid (all lanes, or the first `valid` when MASKED) at pixels `0..n`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // one row's complete description, all in registers
+pub(crate) unsafe fn dwconv_f32_row_run<
+    S: Simd,
+    const KH: usize,
+    const KW: usize,
+    const SW: usize,
+    const OW: usize,
+    const MASKED: bool,
+    const RES: bool,
+    const ACT: u8,
+>(
+    simd: S,
+    w: &[[S::f32s; KW]; KH],
+    bias: S::f32s,
+    x: [*const f32; KH],
+    out: RowStore,
+    n: usize,
+    valid: usize,
+) {
+    let lanes = S::F32_LANES;
+    let mut rows = TileRows::<KH> { x, pitch: [lanes; KH] };
+    let mut out = out;
+    let mut left = n;
+    // SAFETY (all three tile kinds): each tile reads columns below (n - 1) * SW + KW of its rows and
+    // writes pixels below n, per the contract; the steps move past the tile just done.
+    unsafe {
+        while left >= OW {
+            row_run_tile::<S, KH, KW, SW, OW, MASKED, RES, ACT>(simd, w, bias, &rows, &out, valid);
+            rows.x = rows.x.map(|p| p.add(OW * SW * lanes));
+            out = out.advance(OW);
+            left -= OW;
+        }
+        while left >= 2 {
+            row_run_tile::<S, KH, KW, SW, 2, MASKED, RES, ACT>(simd, w, bias, &rows, &out, valid);
+            rows.x = rows.x.map(|p| p.add(2 * SW * lanes));
+            out = out.advance(2);
+            left -= 2;
+        }
+        if left == 1 {
+            row_run_tile::<S, KH, KW, SW, 1, MASKED, RES, ACT>(simd, w, bias, &rows, &out, valid);
+        }
+    }
+}
+
+impl RowStore {
+    /// The store `pixels` pixels further along the row.
+    #[inline(always)]
+    fn advance(self, pixels: usize) -> RowStore {
+        RowStore {
+            y: self.y.wrapping_add(pixels * self.y_pitch),
+            residual: self.residual.wrapping_add(pixels * self.residual_pitch),
+            ..self
+        }
+    }
+}
+
+/// One tile of [`dwconv_f32_row_run`]: T outputs, stored with the fixed epilogue.
+///
+/// # Safety
+/// As [`dwconv_f32_row_run`]'s, for the tile's columns and pixels.
+#[inline(always)]
+unsafe fn row_run_tile<
+    S: Simd,
+    const KH: usize,
+    const KW: usize,
+    const SW: usize,
+    const T: usize,
+    const MASKED: bool,
+    const RES: bool,
+    const ACT: u8,
+>(
+    simd: S,
+    w: &[[S::f32s; KW]; KH],
+    bias: S::f32s,
+    rows: &TileRows<KH>,
+    out: &RowStore,
+    valid: usize,
+) {
+    let mut acc = [bias; T];
+    // SAFETY: per the contract; the staged columns are whole vectors.
+    unsafe { dwconv_f32_row::<S, KH, KW, SW, T, false>(simd, &mut acc, w, rows, S::F32_LANES) };
+    for (o, a) in acc.iter().enumerate() {
+        let mut v = *a;
+        if RES {
+            // SAFETY: pixel o of the tile is one of the row's, where the residual is readable.
+            v = simd.add_f32s(v, unsafe {
+                load_channels::<S, MASKED>(simd, out.residual.add(o * out.residual_pitch), valid)
+            });
+        }
+        v = activate(simd, activation_of(ACT), v);
+        // SAFETY: pixel o of the tile is one of the row's.
+        unsafe {
+            let y = out.y.add(o * out.y_pitch);
+            if MASKED {
+                store_first(simd, y, valid, v);
+            } else {
+                store::<S>(y, v);
+            }
+        }
     }
 }
 

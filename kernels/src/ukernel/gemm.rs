@@ -15,7 +15,9 @@
 use pulp::Simd;
 
 use crate::epilogue::Activation;
-use crate::ukernel::simd::{activate, array_from_fn, load, load_first, store_first};
+use crate::ukernel::simd::{
+    activate, activation_of, array_from_fn, load, load_first, store_first, with_fixed_epilogue, FixedEpilogue,
+};
 
 /// Most vectors per tile for a vector width: the block width is `max_nv * lanes` channels.
 pub(crate) const fn max_nv(lanes: usize) -> usize {
@@ -160,18 +162,7 @@ pub(crate) unsafe fn gemm_f32_store<S: Simd, const MR: usize, const NV: usize>(
 ) {
     if out.first && out.last {
         // One K chunk (most layers): the epilogue's choices made once per tile, not per vector.
-        let res = out.residual.is_some();
-        // SAFETY: the contract is the same.
-        unsafe {
-            match (res, out.activation) {
-                (false, Activation::None) => store_whole::<S, MR, NV, false, 0>(simd, acc, out),
-                (false, Activation::Relu) => store_whole::<S, MR, NV, false, 1>(simd, acc, out),
-                (false, Activation::Relu6) => store_whole::<S, MR, NV, false, 2>(simd, acc, out),
-                (true, Activation::None) => store_whole::<S, MR, NV, true, 0>(simd, acc, out),
-                (true, Activation::Relu) => store_whole::<S, MR, NV, true, 1>(simd, acc, out),
-                (true, Activation::Relu6) => store_whole::<S, MR, NV, true, 2>(simd, acc, out),
-            }
-        }
+        with_fixed_epilogue(out.residual.is_some(), out.activation, WholeStore { simd, acc, out });
         return;
     }
     let lanes = S::F32_LANES;
@@ -197,37 +188,38 @@ pub(crate) unsafe fn gemm_f32_store<S: Simd, const MR: usize, const NV: usize>(
 }
 
 /// [`gemm_f32_store`] for a tile's only K chunk: `y = act(acc + bias + residual?)`, with the
-/// residual (RES) and the activation (ACT: 0 none, 1 ReLU, 2 ReLU6) fixed at compile time.
-///
-/// # Safety
-/// As for [`gemm_f32_store`].
-#[inline(always)]
-#[allow(clippy::needless_range_loop)] // indices name the tile's rows and vectors
-unsafe fn store_whole<S: Simd, const MR: usize, const NV: usize, const RES: bool, const ACT: u8>(
+/// residual and the activation fixed at compile time. Built only by `gemm_f32_store`, whose
+/// contract `run` relies on.
+struct WholeStore<'a, S: Simd, const MR: usize, const NV: usize> {
     simd: S,
-    acc: &[[S::f32s; NV]; MR],
-    out: &TileStore<MR>,
-) {
-    let lanes = S::F32_LANES;
-    let activation = match ACT {
-        0 => Activation::None,
-        1 => Activation::Relu,
-        _ => Activation::Relu6,
-    };
-    // SAFETY (all accesses below): the bias has NV vectors; row r has n valid floats at off.
-    let bias: [S::f32s; NV] = array_from_fn(|j| unsafe { load::<S>(out.bias.add(j * lanes)) });
-    for r in 0..out.rows {
-        for j in 0..NV {
-            let n = if j + 1 == NV { out.last_lanes } else { lanes };
-            let off = j * lanes;
-            let mut v = simd.add_f32s(acc[r][j], bias[j]);
-            if RES {
-                if let Some(res) = &out.residual {
-                    v = simd.add_f32s(v, unsafe { load_first(simd, res[r].add(off), n) });
+    acc: &'a [[S::f32s; NV]; MR],
+    out: &'a TileStore<MR>,
+}
+
+impl<S: Simd, const MR: usize, const NV: usize> FixedEpilogue for WholeStore<'_, S, MR, NV> {
+    type Output = ();
+
+    #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // indices name the tile's rows and vectors
+    fn run<const RES: bool, const ACT: u8>(self) {
+        let (simd, acc, out) = (self.simd, self.acc, self.out);
+        let lanes = S::F32_LANES;
+        // SAFETY (all accesses below): per gemm_f32_store's contract, the bias has NV vectors
+        // and row r has n valid floats at off.
+        let bias: [S::f32s; NV] = array_from_fn(|j| unsafe { load::<S>(out.bias.add(j * lanes)) });
+        for r in 0..out.rows {
+            for j in 0..NV {
+                let n = if j + 1 == NV { out.last_lanes } else { lanes };
+                let off = j * lanes;
+                let mut v = simd.add_f32s(acc[r][j], bias[j]);
+                if RES {
+                    if let Some(res) = &out.residual {
+                        v = simd.add_f32s(v, unsafe { load_first(simd, res[r].add(off), n) });
+                    }
                 }
+                v = activate(simd, activation_of(ACT), v);
+                unsafe { store_first(simd, out.y[r].add(off), n, v) };
             }
-            v = activate(simd, activation, v);
-            unsafe { store_first(simd, out.y[r].add(off), n, v) };
         }
     }
 }
