@@ -221,6 +221,9 @@ impl<const KH: usize, const KW: usize, const SW: usize, const OW: usize> WithSim
         // SAFETY: n < batch; the chunk's first channel is a channel of every pixel.
         let image =
             unsafe { job.x.add(task.n * job.input.h * job.input.w * job.x_pitch + task.channels.start) };
+        // Copied out of the job, so that the stores (raw pointers that might alias it) do not
+        // make the compiler reload them.
+        let (packed, residual, activation) = (job.packed, job.residual, job.activation);
         for oy in task.rows.clone() {
             let iy0 = (oy * p.stride_h) as isize - p.pad.top as isize;
             let mut slots = [0usize; KH];
@@ -241,36 +244,34 @@ impl<const KH: usize, const KW: usize, const SW: usize, const OW: usize> WithSim
                 *slot_of = slot;
             }
             let first = (task.n * job.out.h + oy) * job.out.w + task.cols.start;
-            for v in 0..vectors {
-                let channel = task.channels.start + v * lanes;
-                let (weights, bias) = vector_weights::<S, KH, KW>(job, channel);
-                // SAFETY: plane v holds the window's KH staged rows, every column written; the
-                // row's first output pixel and `channel` are inside the output (and residual)
-                // views.
-                let (x, out) = unsafe {
-                    (
-                        core::array::from_fn(|ky| {
-                            ring.add(v * KH * slot_len + slots[ky] * slot_len).cast_const()
+            // SAFETY: the row's first output pixel and the chunk's first channel are inside the
+            // output (and residual) views; each plane holds the window's KH staged rows.
+            let (mut out, mut x) = unsafe {
+                (
+                    RowStore {
+                        y: job.y.add(first * job.y_pitch + task.channels.start),
+                        y_pitch: job.y_pitch,
+                        residual: residual.map_or(core::ptr::null(), |(r, pitch)| {
+                            r.add(first * pitch + task.channels.start)
                         }),
-                        RowStore {
-                            y: job.y.add(first * job.y_pitch + channel),
-                            y_pitch: job.y_pitch,
-                            residual: job
-                                .residual
-                                .map_or(core::ptr::null(), |(r, pitch)| r.add(first * pitch + channel)),
-                            residual_pitch: job.residual.map_or(0, |(_, pitch)| pitch),
-                        },
-                    )
-                };
+                        residual_pitch: residual.map_or(0, |(_, pitch)| pitch),
+                    },
+                    slots.map(|slot| ring.add(slot * slot_len).cast_const()),
+                )
+            };
+            // Plane by plane: the output steps by one vector of channels.
+            for v in 0..vectors {
+                let (weights, bias) = vector_weights::<S, KH, KW>(packed, task.channels.start + v * lanes);
                 let (n, valid) = (task.cols.len(), (c - v * lanes).min(lanes));
-                let residual = job.residual.is_some();
                 if v < full {
                     let row = StagedRow::<S, KH, KW, SW, OW, false> { simd, weights, bias, x, out, n, valid };
-                    with_fixed_epilogue(residual, job.activation, row);
+                    with_fixed_epilogue(residual.is_some(), activation, row);
                 } else {
                     let row = StagedRow::<S, KH, KW, SW, OW, true> { simd, weights, bias, x, out, n, valid };
-                    with_fixed_epilogue(residual, job.activation, row);
+                    with_fixed_epilogue(residual.is_some(), activation, row);
                 }
+                out = out.next_channels(lanes);
+                x = x.map(|p| p.wrapping_add(KH * slot_len));
             }
         }
     }
@@ -279,17 +280,17 @@ impl<const KH: usize, const KW: usize, const SW: usize, const OW: usize> WithSim
 /// The packed taps and the bias of the channel vector starting at `channel`.
 #[inline(always)]
 fn vector_weights<S: Simd, const KH: usize, const KW: usize>(
-    job: &Job<'_, PackedDepthwiseWeights>,
+    packed: &PackedDepthwiseWeights,
     channel: usize,
 ) -> ([[S::f32s; KW]; KH], S::f32s) {
     let lanes = S::F32_LANES;
     // SAFETY: channel / lanes is a packed block; weights and bias are padded to whole vectors,
     // KH * KW taps each.
     unsafe {
-        let w = job.packed.weights.as_ptr().add(channel * KH * KW);
+        let w = packed.weights.as_ptr().add(channel * KH * KW);
         (
             core::array::from_fn(|ky| core::array::from_fn(|kx| load::<S>(w.add((ky * KW + kx) * lanes)))),
-            load::<S>(job.packed.bias.as_ptr().add(channel)),
+            load::<S>(packed.bias.as_ptr().add(channel)),
         )
     }
 }
@@ -363,7 +364,11 @@ unsafe fn stage_row<S: Simd>(
     for (v, c0) in (0..c).step_by(lanes).enumerate() {
         // SAFETY: per the contract, plane v's slot holds `columns` vectors.
         let dst = unsafe { slot.add(v * plane) };
-        for j in (0..inside.start).chain(inside.end..columns) {
+        for j in 0..inside.start {
+            // SAFETY: j < columns.
+            unsafe { store::<S>(dst.add(j * lanes), zero) };
+        }
+        for j in inside.end..columns {
             // SAFETY: j < columns.
             unsafe { store::<S>(dst.add(j * lanes), zero) };
         }

@@ -183,6 +183,12 @@ pub(crate) unsafe fn dwconv_f32_row_run<
 }
 
 impl RowStore {
+    /// The same pixels, `channels` channels further (the next channel vector's outputs).
+    #[inline(always)]
+    pub(crate) fn next_channels(self, channels: usize) -> RowStore {
+        RowStore { y: self.y.wrapping_add(channels), residual: self.residual.wrapping_add(channels), ..self }
+    }
+
     /// The store `pixels` pixels further along the row.
     #[inline(always)]
     fn advance(self, pixels: usize) -> RowStore {
