@@ -31,8 +31,9 @@ use crate::params::Conv2dParams;
 use crate::tensor::{TensorView, TensorViewMut};
 use crate::ukernel::dwconv::{
     dwconv_f32_pixel, dwconv_f32_row, dwconv_f32_row_run, dwconv_f32_store, load_channels, row_tile,
-    PixelStore, RowStore, TileRows, Window,
+    PixelStore, TileRows, Window,
 };
+use crate::ukernel::row_store::RowStore;
 use crate::ukernel::simd::{load, store, with_fixed_epilogue, FixedEpilogue};
 
 /// Most channels per task (whole vectors; at least one vector).

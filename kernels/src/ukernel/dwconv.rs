@@ -15,7 +15,8 @@
 use pulp::Simd;
 
 use crate::epilogue::Activation;
-use crate::ukernel::simd::{activate, activation_of, load, load_first, store, store_first};
+use crate::ukernel::row_store::{store_row, RowStore};
+use crate::ukernel::simd::{activate, load, load_first, store, store_first};
 
 /// Output pixels per row tile for a `k x k` kernel at `lanes` f32 lanes (see the register budget).
 pub(crate) const fn row_tile(lanes: usize, k: usize) -> usize {
@@ -119,16 +120,6 @@ pub(crate) unsafe fn dwconv_f32_store<S: Simd, const MASKED: bool>(
     }
 }
 
-/// Where one channel vector's outputs along a row go: the vector at the row's first pixel and
-/// the floats between pixels, in the output and in the residual (null when there is none).
-#[derive(Clone, Copy)]
-pub(crate) struct RowStore {
-    pub y: *mut f32,
-    pub y_pitch: usize,
-    pub residual: *const f32,
-    pub residual_pitch: usize,
-}
-
 /// `n` adjacent output pixels of one channel vector from input rows whose columns are one
 /// vector apart (a staged ring): tiles of OW, then of 2 and 1, with the epilogue (RES, ACT as in
 /// [`FixedEpilogue`](crate::ukernel::simd::FixedEpilogue)) fixed at compile time, so the loop is loads, FMAs, stores and pointer
@@ -182,24 +173,6 @@ pub(crate) unsafe fn dwconv_f32_row_run<
     }
 }
 
-impl RowStore {
-    /// The same pixels, `channels` channels further (the next channel vector's outputs).
-    #[inline(always)]
-    pub(crate) fn next_channels(self, channels: usize) -> RowStore {
-        RowStore { y: self.y.wrapping_add(channels), residual: self.residual.wrapping_add(channels), ..self }
-    }
-
-    /// The store `pixels` pixels further along the row.
-    #[inline(always)]
-    fn advance(self, pixels: usize) -> RowStore {
-        RowStore {
-            y: self.y.wrapping_add(pixels * self.y_pitch),
-            residual: self.residual.wrapping_add(pixels * self.residual_pitch),
-            ..self
-        }
-    }
-}
-
 /// One tile of [`dwconv_f32_row_run`]: T outputs, stored with the fixed epilogue.
 ///
 /// # Safety
@@ -223,26 +196,10 @@ unsafe fn row_run_tile<
     valid: usize,
 ) {
     let mut acc = [bias; T];
-    // SAFETY: per the contract; the staged columns are whole vectors.
-    unsafe { dwconv_f32_row::<S, KH, KW, SW, T, false>(simd, &mut acc, w, rows, S::F32_LANES) };
-    for (o, a) in acc.iter().enumerate() {
-        let mut v = *a;
-        if RES {
-            // SAFETY: pixel o of the tile is one of the row's, where the residual is readable.
-            v = simd.add_f32s(v, unsafe {
-                load_channels::<S, MASKED>(simd, out.residual.add(o * out.residual_pitch), valid)
-            });
-        }
-        v = activate(simd, activation_of(ACT), v);
-        // SAFETY: pixel o of the tile is one of the row's.
-        unsafe {
-            let y = out.y.add(o * out.y_pitch);
-            if MASKED {
-                store_first(simd, y, valid, v);
-            } else {
-                store::<S>(y, v);
-            }
-        }
+    // SAFETY: per the contract; the staged columns are whole vectors, the T pixels the row's.
+    unsafe {
+        dwconv_f32_row::<S, KH, KW, SW, T, false>(simd, &mut acc, w, rows, S::F32_LANES);
+        store_row::<S, T, MASKED, RES, ACT>(simd, &acc, out, T, valid);
     }
 }
 

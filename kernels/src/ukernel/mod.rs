@@ -2,5 +2,6 @@
 
 pub(crate) mod dwconv;
 pub(crate) mod gemm;
+pub(crate) mod row_store;
 pub(crate) mod simd;
 pub(crate) mod winograd;
