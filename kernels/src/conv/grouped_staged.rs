@@ -387,20 +387,24 @@ struct TileTaps {
 }
 
 impl TileTaps {
-    /// The slot of kernel row `ky`: input row iy0 + ky * dh sits in slot (iy0 + ky * dh) mod
-    /// slots, and dh < slots when kh > 1, so one wrap at most per step.
+    /// The kernel rows with the ring slot of each: input row iy0 + ky * dh sits in slot
+    /// (iy0 + ky * dh) mod slots, and dh < slots when kh > 1, so one wrap at most per step.
     #[inline(always)]
-    fn next_slot(&self, slot: usize, p: &Conv2dParams) -> usize {
-        let s = slot + p.dilation_h;
-        if s >= self.slots {
-            s - self.slots
-        } else {
-            s
-        }
+    fn kernel_rows<'a>(&'a self, p: &'a Conv2dParams) -> impl Iterator<Item = (usize, usize)> + 'a {
+        let mut slot = self.first_slot;
+        (0..p.kh).map(move |ky| {
+            if ky > 0 {
+                slot += p.dilation_h;
+                if slot >= self.slots {
+                    slot -= self.slots;
+                }
+            }
+            (ky, slot)
+        })
     }
 
-    /// `init` plus the tile's sums over every tap and the chunk's input channels `planes`, tap by tap: one
-    /// weight vector, then MR FMAs reading the staged inputs from memory.
+    /// `init` plus the tile's sums over every tap and the chunk's input channels `planes`, tap
+    /// by tap: one weight vector, then MR FMAs reading the staged inputs from memory.
     ///
     /// # Safety
     /// Columns `col0 .. col0 + MR - 1 + (kw - 1) * dw + 1` of each plane's slots are staged; the
@@ -415,11 +419,7 @@ impl TileTaps {
     ) -> [S::f32s; MR] {
         let (lanes, k, nr) = (S::F32_LANES, self.k, self.nr);
         let mut acc = [init; MR];
-        let mut slot = self.first_slot;
-        for ky in 0..p.kh {
-            if ky > 0 {
-                slot = self.next_slot(slot, p);
-            }
+        for (ky, slot) in self.kernel_rows(p) {
             for kx in 0..p.kw {
                 let column = self.col0 + kx * p.dilation_w;
                 // SAFETY: per the contract; the pointers step to the next plane and weight row
@@ -458,11 +458,7 @@ impl TileTaps {
     ) -> [S::f32s; MR] {
         let (lanes, k, nr) = (S::F32_LANES, self.k, self.nr);
         let mut acc = [init; MR];
-        let mut slot = self.first_slot;
-        for ky in 0..p.kh {
-            if ky > 0 {
-                slot = self.next_slot(slot, p);
-            }
+        for (ky, slot) in self.kernel_rows(p) {
             // SAFETY: per the contract; the pointers step to the next plane and weight row (one
             // past the last after the loop).
             unsafe {
