@@ -134,7 +134,10 @@ struct Split {
 
 impl Split {
     /// The widest chunk (up to [`CHUNK`]) whose ring still holds segments of 16 output columns
-    /// (or the whole row), then as many row bands as make about four tasks per thread.
+    /// (or the whole row), then the channels and columns cut in that many equal parts (whole
+    /// vectors), and on several threads as many row bands as make about eight tasks per thread:
+    /// with 144 channels, chunks of 64, 64 and 16 left two threads with 4 and 2.75 chunks'
+    /// work. One thread takes whole columns (a band restages its first rows).
     fn new(job: &ConvIo, lanes: usize, kh: usize, kw: usize, sw: usize) -> Split {
         let (c, ow) = (job.out.c, job.out.w);
         let mut chunk = c.div_ceil(lanes).min(CHUNK.div_ceil(lanes)) * lanes;
@@ -149,10 +152,14 @@ impl Split {
         while chunk > lanes && segment_for(chunk) < ow.min(16) {
             chunk = (chunk / 2).div_ceil(lanes) * lanes;
         }
-        let segment = segment_for(chunk).max(1);
-        let (chunks, segments) = (c.div_ceil(chunk), ow.div_ceil(segment));
+        // Equal parts are no wider than the widest, so their ring still fits.
+        let segments = ow.div_ceil(segment_for(chunk).max(1));
+        let segment = ow.div_ceil(segments);
+        let chunk = c.div_ceil(c.div_ceil(chunk)).div_ceil(lanes) * lanes;
+        let chunks = c.div_ceil(chunk);
         let columns = job.out.n * chunks * segments;
-        let bands = (4 * rayon::current_num_threads()).div_ceil(columns).clamp(1, job.out.h);
+        let threads = rayon::current_num_threads();
+        let bands = if threads == 1 { 1 } else { (8 * threads).div_ceil(columns).clamp(1, job.out.h) };
         let band = job.out.h.div_ceil(bands);
         Split { chunk, chunks, segment, segments, band, bands: job.out.h.div_ceil(band) }
     }
