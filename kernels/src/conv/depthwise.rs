@@ -30,10 +30,9 @@ use crate::pack::PackedDepthwiseWeights;
 use crate::params::Conv2dParams;
 use crate::tensor::{TensorView, TensorViewMut};
 use crate::ukernel::dwconv::{
-    dwconv_f32_pixel, dwconv_f32_row, dwconv_f32_row_run, dwconv_f32_store, load_channels, row_tile,
-    PixelStore, TileRows, Window,
+    dwconv_f32_pixel, dwconv_f32_row, dwconv_f32_row_run, load_channels, row_tile, TileRows, Window,
 };
-use crate::ukernel::row_store::RowStore;
+use crate::ukernel::row_store::{RowStore, RowTile};
 use crate::ukernel::simd::{load, store, with_fixed_epilogue, FixedEpilogue};
 
 /// Most channels per task (whole vectors; at least one vector).
@@ -481,18 +480,35 @@ impl<const MASKED: bool> Task<'_, MASKED> {
         unsafe { (ctx.weights.add(block * ctx.taps * lanes), load::<S>(ctx.bias.add(block * lanes))) }
     }
 
-    /// Output pixel `ox` of channel vector `block`.
+    /// Where channel vector `block`'s outputs go from pixel `ox` of the row on.
     #[inline(always)]
-    fn store_at<S: Simd>(&self, ctx: &RowCtx, ox: usize, block: usize) -> PixelStore {
+    fn store_at<S: Simd>(&self, ctx: &RowCtx, ox: usize, block: usize) -> RowStore {
         let c0 = block * S::F32_LANES;
-        PixelStore {
-            // SAFETY: ox < out.w and c0 < c, so the vector starts inside the output view (and
-            // the residual view, which has the output's shape).
-            y: unsafe { ctx.y.add(ox * ctx.y_pitch + c0) },
-            residual: (!ctx.residual.is_null())
-                .then(|| unsafe { ctx.residual.add(ox * ctx.residual_pitch + c0) }),
-            activation: ctx.activation,
+        RowStore {
+            y: ctx.y.wrapping_add(ox * ctx.y_pitch + c0),
+            y_pitch: ctx.y_pitch,
+            residual: ctx.residual.wrapping_add(ox * ctx.residual_pitch + c0),
+            residual_pitch: ctx.residual_pitch,
         }
+    }
+
+    /// Stores the T outputs of channel vector `block` from pixel `ox` with the row's epilogue.
+    ///
+    /// # Safety
+    /// Pixels `ox .. ox + T` must be in the row and `block` one of the task's vectors.
+    #[inline(always)]
+    unsafe fn store_tile<S: Simd, const T: usize>(
+        &self,
+        simd: S,
+        ctx: &RowCtx,
+        acc: [S::f32s; T],
+        ox: usize,
+        block: usize,
+    ) {
+        let out = self.store_at::<S>(ctx, ox, block);
+        // The tile vouches for store_row's contract through this function's.
+        let tile = RowTile::<S, T, MASKED> { simd, acc, out, n: T, valid: ctx.valid };
+        with_fixed_epilogue(!ctx.residual.is_null(), ctx.activation, tile);
     }
 
     /// The per-pixel path for the output columns `cols` of the row.
@@ -520,7 +536,7 @@ impl<const MASKED: bool> Task<'_, MASKED> {
                 // are valid channels); the packed taps hold kh * kw vectors; ox < out.w.
                 unsafe {
                     let acc = dwconv_f32_pixel::<S, MASKED>(simd, bias, &win, w, ctx.valid);
-                    dwconv_f32_store::<S, MASKED>(simd, acc, &self.store_at::<S>(ctx, ox, block), ctx.valid);
+                    self.store_tile::<S, 1>(simd, ctx, [acc], ox, block);
                 }
             }
         }
@@ -581,14 +597,7 @@ impl<const MASKED: bool> Task<'_, MASKED> {
         let lanes = S::F32_LANES;
         let ix0 = ox * SW - ctx.pad_left;
         for block in self.blocks.clone() {
-            let (w, bias) = self.block_weights::<S>(ctx, block);
-            let mut weights = [[simd.splat_f32s(0.0); KW]; KH];
-            for (ky, row) in weights.iter_mut().enumerate() {
-                for (kx, v) in row.iter_mut().enumerate() {
-                    // SAFETY: the packed taps hold KH * KW vectors.
-                    *v = unsafe { load::<S>(w.add((ky * KW + kx) * lanes)) };
-                }
-            }
+            let (weights, bias) = vector_weights::<S, KH, KW>(self.job.packed, block * lanes);
             // SAFETY: ox >= lo, so ix0 >= 0, and block * lanes < c; zero rows have pitch 0 and
             // stay on the zero vector.
             let rows = TileRows::<KH> {
@@ -602,14 +611,7 @@ impl<const MASKED: bool> Task<'_, MASKED> {
             // image row (or the zero vector); the outputs ox .. ox + OW are inside the row.
             unsafe {
                 dwconv_f32_row::<S, KH, KW, SW, OW, MASKED>(simd, &mut acc, &weights, &rows, ctx.valid);
-                for (o, a) in acc.iter().enumerate() {
-                    dwconv_f32_store::<S, MASKED>(
-                        simd,
-                        *a,
-                        &self.store_at::<S>(ctx, ox + o, block),
-                        ctx.valid,
-                    );
-                }
+                self.store_tile::<S, OW>(simd, ctx, acc, ox, block);
             }
         }
     }

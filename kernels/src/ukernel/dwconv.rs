@@ -14,9 +14,8 @@
 
 use pulp::Simd;
 
-use crate::epilogue::Activation;
 use crate::ukernel::row_store::{store_row, RowStore};
-use crate::ukernel::simd::{activate, load, load_first, store, store_first};
+use crate::ukernel::simd::{load, load_first};
 
 /// Output pixels per row tile for a `k x k` kernel at `lanes` f32 lanes (see the register budget).
 pub(crate) const fn row_tile(lanes: usize, k: usize) -> usize {
@@ -87,43 +86,10 @@ pub(crate) unsafe fn dwconv_f32_row<
     }
 }
 
-/// Where a depthwise output vector goes and what is added to it.
-pub(crate) struct PixelStore {
-    pub y: *mut f32,
-    pub residual: Option<*const f32>,
-    pub activation: Activation,
-}
-
-/// Stores `act(acc + residual)` (the bias is the accumulator's initial value).
-///
-/// # Safety
-/// `y` (and `residual`) must be valid for all lanes, or the masked ones.
-#[inline(always)]
-pub(crate) unsafe fn dwconv_f32_store<S: Simd, const MASKED: bool>(
-    simd: S,
-    acc: S::f32s,
-    out: &PixelStore,
-    valid: usize,
-) {
-    let mut v = acc;
-    if let Some(r) = out.residual {
-        // SAFETY: per the contract.
-        v = simd.add_f32s(v, unsafe { load_channels::<S, MASKED>(simd, r, valid) });
-    }
-    v = activate(simd, out.activation, v);
-    if MASKED {
-        // SAFETY: the masked lanes are writable.
-        unsafe { store_first(simd, out.y, valid, v) };
-    } else {
-        // SAFETY: a full vector is writable.
-        unsafe { store::<S>(out.y, v) };
-    }
-}
-
 /// `n` adjacent output pixels of one channel vector from input rows whose columns are one
-/// vector apart (a staged ring): tiles of OW, then of 2 and 1, with the epilogue (RES, ACT as in
-/// [`FixedEpilogue`](crate::ukernel::simd::FixedEpilogue)) fixed at compile time, so the loop is loads, FMAs, stores and pointer
-/// steps. `bias` is the accumulators' initial value.
+/// vector apart (a staged ring): tiles of OW, then of 2 and 1, with the epilogue (RES, ACT as
+/// in [`FixedEpilogue`](crate::ukernel::simd::FixedEpilogue)) fixed at compile time, so the
+/// loop is loads, FMAs, stores and pointer steps. `bias` is the accumulators' initial value.
 ///
 /// # Safety
 /// Row `ky` must be readable as whole vectors at columns `0..(n - 1) * SW + KW` from `x[ky]`;
@@ -152,8 +118,8 @@ pub(crate) unsafe fn dwconv_f32_row_run<
     let mut rows = TileRows::<KH> { x, pitch: [lanes; KH] };
     let mut out = out;
     let mut left = n;
-    // SAFETY (all three tile kinds): each tile reads columns below (n - 1) * SW + KW of its rows and
-    // writes pixels below n, per the contract; the steps move past the tile just done.
+    // SAFETY (all three tile kinds): each tile reads columns below (n - 1) * SW + KW of its
+    // rows and writes pixels below n, per the contract; the steps move past the tile just done.
     unsafe {
         while left >= OW {
             row_run_tile::<S, KH, KW, SW, OW, MASKED, RES, ACT>(simd, w, bias, &rows, &out, valid);
