@@ -255,14 +255,7 @@ impl<const KH: usize, const KW: usize, const SW: usize, const OW: usize> WithSim
             // output (and residual) views; each plane holds the window's KH staged rows.
             let (mut out, mut x) = unsafe {
                 (
-                    RowStore {
-                        y: job.y.add(first * job.y_pitch + task.channels.start),
-                        y_pitch: job.y_pitch,
-                        residual: residual.map_or(core::ptr::null(), |(r, pitch)| {
-                            r.add(first * pitch + task.channels.start)
-                        }),
-                        residual_pitch: residual.map_or(0, |(_, pitch)| pitch),
-                    },
+                    job.row_store(first, task.channels.start),
                     slots.map(|slot| ring.add(slot * slot_len).cast_const()),
                 )
             };
@@ -423,12 +416,7 @@ impl<const MASKED: bool> WithSimd for Task<'_, MASKED> {
             RowCtx {
                 image: job.x.add(n * job.input.h * job.input.w * job.x_pitch),
                 iy0: (oy * p.stride_h) as isize - p.pad.top as isize,
-                y: job.y.add(self.row * job.out.w * job.y_pitch),
-                y_pitch: job.y_pitch,
-                residual: job
-                    .residual
-                    .map_or(core::ptr::null(), |(r, pitch)| r.add(self.row * job.out.w * pitch)),
-                residual_pitch: job.residual.map_or(0, |(_, pitch)| pitch),
+                out: job.row_store(self.row * job.out.w, 0),
                 activation: job.activation,
                 weights: job.packed.weights.as_ptr(),
                 bias: job.packed.bias.as_ptr(),
@@ -455,12 +443,8 @@ struct RowCtx {
     image: *const f32,
     /// Input row of kernel row 0, possibly outside the image.
     iy0: isize,
-    /// Output pixel 0 of the row in the output and the residual, channel 0.
-    y: *mut f32,
-    y_pitch: usize,
-    /// Null when there is no residual.
-    residual: *const f32,
-    residual_pitch: usize,
+    /// Output pixel 0 of the row, channel 0 (and the residual's, null when there is none).
+    out: RowStore,
     activation: Activation,
     /// The packed taps and bias of channel vector 0, and the taps per vector.
     weights: *const f32,
@@ -483,13 +467,7 @@ impl<const MASKED: bool> Task<'_, MASKED> {
     /// Where channel vector `block`'s outputs go from pixel `ox` of the row on.
     #[inline(always)]
     fn store_at<S: Simd>(&self, ctx: &RowCtx, ox: usize, block: usize) -> RowStore {
-        let c0 = block * S::F32_LANES;
-        RowStore {
-            y: ctx.y.wrapping_add(ox * ctx.y_pitch + c0),
-            y_pitch: ctx.y_pitch,
-            residual: ctx.residual.wrapping_add(ox * ctx.residual_pitch + c0),
-            residual_pitch: ctx.residual_pitch,
-        }
+        ctx.out.advance(ox).next_channels(block * S::F32_LANES)
     }
 
     /// Stores the T outputs of channel vector `block` from pixel `ox` with the row's epilogue.
@@ -508,7 +486,7 @@ impl<const MASKED: bool> Task<'_, MASKED> {
         let out = self.store_at::<S>(ctx, ox, block);
         // The tile vouches for store_row's contract through this function's.
         let tile = RowTile::<S, T, MASKED> { simd, acc, out, n: T, valid: ctx.valid };
-        with_fixed_epilogue(!ctx.residual.is_null(), ctx.activation, tile);
+        with_fixed_epilogue(!ctx.out.residual.is_null(), ctx.activation, tile);
     }
 
     /// The per-pixel path for the output columns `cols` of the row.

@@ -27,7 +27,7 @@ use super::ring::{image_columns, Ring};
 use crate::pack::PackedGroupedWeights;
 use crate::params::Conv2dParams;
 use crate::ukernel::gemm::{gemm_f32_store, TileStore};
-use crate::ukernel::row_store::{RowStore, RowTile};
+use crate::ukernel::row_store::RowTile;
 use crate::ukernel::simd::{array_from_fn, load, store, with_fixed_epilogue};
 
 /// Floats in a task's ring (24 KiB, three quarters of a small L1).
@@ -278,15 +278,7 @@ impl Task<'_> {
                 if whole {
                     // SAFETY: the tile's `rows` pixels are in the output (and residual) views,
                     // oc0 one of their channels, the block's width of them valid.
-                    let out = unsafe {
-                        RowStore {
-                            y: job.y.add(pixel * job.y_pitch + block.oc0),
-                            y_pitch: job.y_pitch,
-                            residual: residual
-                                .map_or(core::ptr::null(), |(res, pitch)| res.add(pixel * pitch + block.oc0)),
-                            residual_pitch: residual.map_or(0, |(_, pitch)| pitch),
-                        }
-                    };
+                    let out = unsafe { job.row_store(pixel, block.oc0) };
                     let (n, valid) = (rows, block.width);
                     if block.width == lanes {
                         let tile = RowTile::<S, MR, false> { simd, acc, out, n, valid };

@@ -7,6 +7,7 @@ use crate::epilogue::{Activation, Epilogue};
 use crate::error::{KernelError, Result};
 use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
+use crate::ukernel::row_store::RowStore;
 
 pub(crate) struct ConvIo {
     pub x: *const f32,
@@ -51,6 +52,29 @@ impl ConvIo {
             residual: epilogue.residual.map(|r| (r.data().as_ptr(), r.pitch())),
             activation: epilogue.activation,
         })
+    }
+}
+
+impl ConvIo {
+    /// Where the outputs from output pixel `pixel` (counted over the batch: `(n * h + oy) * w +
+    /// ox`) on, starting at `channel`, go, and the residual's matching place.
+    ///
+    /// # Safety
+    /// `pixel` must be a pixel of the output and `channel` one of its channels.
+    #[inline(always)]
+    pub unsafe fn row_store(&self, pixel: usize, channel: usize) -> RowStore {
+        // SAFETY: per the contract, inside the output view and the residual view (which has
+        // the output's shape).
+        unsafe {
+            RowStore {
+                y: self.y.add(pixel * self.y_pitch + channel),
+                y_pitch: self.y_pitch,
+                residual: self
+                    .residual
+                    .map_or(core::ptr::null(), |(r, pitch)| r.add(pixel * pitch + channel)),
+                residual_pitch: self.residual.map_or(0, |(_, pitch)| pitch),
+            }
+        }
     }
 }
 
