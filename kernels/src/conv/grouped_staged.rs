@@ -14,10 +14,10 @@
 //! A task owns (an image, a block, a segment of output columns, a band of output rows), stages
 //! each input row its windows read into a ring on its stack (padding as zero columns, so there
 //! are no border cases), and runs register tiles of MR output pixels of a row (3-wide kernels
-//! by kernel row, each staged input loaded once for the three taps that read it). When the block's
-//! input channels do not fit the ring at once, they are taken in chunks, the output carrying the
-//! partial sums. Each output value is computed by one task in a fixed order, so results are
-//! bitwise identical for any thread count.
+//! by kernel row, each staged input loaded once for the three taps that read it). When the
+//! block's input channels do not fit the ring at once, they are taken in chunks, the output
+//! carrying the partial sums. Each output value is computed by one task in a fixed order, so
+//! results are bitwise identical for any thread count.
 
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
@@ -39,8 +39,7 @@ const RING_FLOATS: usize = 6144;
 /// per 600 calls where 14-pixel tiles tap by tap ran 0.49 s.
 const fn tile_pixels(lanes: usize) -> usize {
     match lanes {
-        16 | 4 => 12,
-        8 => 12,
+        16 | 8 | 4 => 12,
         _ => 4,
     }
 }
@@ -145,8 +144,7 @@ pub(crate) fn run<S: Simd>(simd: S, job: &Job<'_, PackedGroupedWeights>) {
         };
         // Tile heights per tile_pixels.
         match S::F32_LANES {
-            16 | 4 => crate::isa::vectorize(simd, TaskRun::<12>(task)),
-            8 => crate::isa::vectorize(simd, TaskRun::<12>(task)),
+            16 | 8 | 4 => crate::isa::vectorize(simd, TaskRun::<12>(task)),
             _ => crate::isa::vectorize(simd, TaskRun::<4>(task)),
         }
     });
