@@ -1,5 +1,7 @@
 //! Convolution parameters and their output-shape arithmetic.
 
+use std::ops::Range;
+
 use crate::error::{checked_product, KernelError, Result};
 use crate::tensor::Shape;
 
@@ -179,6 +181,38 @@ impl Conv2dParams {
         let out = Shape::new(input.n, oh, ow, self.c_out);
         out.elements()?;
         Ok(out)
+    }
+
+    /// The input rows that output rows `out_rows` read from an image of `input_h` rows, and
+    /// the padding with which a convolution over just those rows gives just those outputs (the
+    /// image's own padding at its edges, none where the band continues the image).
+    pub fn band_input(&self, out_rows: Range<usize>, input_h: usize) -> Result<(Range<usize>, Padding)> {
+        self.validate()?;
+        let oh = Self::out_dim(
+            "height",
+            input_h,
+            self.pad.top,
+            self.pad.bottom,
+            self.kh,
+            self.dilation_h,
+            self.stride_h,
+        )?;
+        if out_rows.is_empty() || out_rows.end > oh {
+            return Err(KernelError::ShapeMismatch(format!(
+                "conv2d: output rows {out_rows:?} are not a band of the {oh} output rows"
+            )));
+        }
+        // In padded-image coordinates, where input row r is row r + pad.top.
+        let first = out_rows.start * self.stride_h;
+        let end = (out_rows.end - 1) * self.stride_h + (self.kh - 1) * self.dilation_h + 1;
+        let (lo, hi) = (first.max(self.pad.top), end.min(self.pad.top + input_h));
+        if lo >= hi {
+            return Err(KernelError::ShapeMismatch(format!(
+                "conv2d: output rows {out_rows:?} read only padding"
+            )));
+        }
+        let pad = Padding { top: lo - first, bottom: end - hi, ..self.pad };
+        Ok((lo - self.pad.top..hi - self.pad.top, pad))
     }
 
     /// Multiply-accumulates of one image: `oh * ow * c_out * (c_in / groups) * kh * kw`.

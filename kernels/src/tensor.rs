@@ -1,6 +1,8 @@
 //! NHWC tensor views with a pixel pitch, so that a view can be a channel slice of a larger
 //! buffer (zero-copy concatenation), and the NCHW <-> NHWC conversions done at the edge.
 
+use std::ops::Range;
+
 use crate::error::{checked_product, KernelError, Result};
 
 /// The logical shape of an NHWC activation tensor.
@@ -60,6 +62,17 @@ fn check_len(what: &str, shape: Shape, pitch: usize, len: usize) -> Result<()> {
     Ok(())
 }
 
+/// The shape of rows `rows` of a one-image view, and the offset of their first element.
+fn row_slice(shape: Shape, pitch: usize, rows: &Range<usize>) -> Result<(Shape, usize)> {
+    if shape.n != 1 || rows.is_empty() || rows.end > shape.h {
+        return Err(KernelError::ShapeMismatch(format!(
+            "rows {rows:?} are empty, outside the {} rows of {shape:?}, or of a batch of several images",
+            shape.h
+        )));
+    }
+    Ok((Shape { h: rows.len(), ..shape }, rows.start * shape.w * pitch))
+}
+
 fn check_channel_slice(shape: Shape, start: usize, len: usize) -> Result<()> {
     match start.checked_add(len) {
         Some(end) if len > 0 && end <= shape.c => Ok(()),
@@ -107,6 +120,12 @@ impl<'a> TensorView<'a> {
     pub fn channels(&self, start: usize, len: usize) -> Result<TensorView<'a>> {
         check_channel_slice(self.shape, start, len)?;
         let shape = Shape { c: len, ..self.shape };
+        TensorView::with_pitch(&self.data[start..], shape, self.pitch)
+    }
+
+    /// Rows `rows` of a one-image view, as a view into the same buffer.
+    pub fn rows(&self, rows: Range<usize>) -> Result<TensorView<'a>> {
+        let (shape, start) = row_slice(self.shape, self.pitch, &rows)?;
         TensorView::with_pitch(&self.data[start..], shape, self.pitch)
     }
 
@@ -159,6 +178,12 @@ impl<'a> TensorViewMut<'a> {
     pub fn channels_mut(&mut self, start: usize, len: usize) -> Result<TensorViewMut<'_>> {
         check_channel_slice(self.shape, start, len)?;
         let shape = Shape { c: len, ..self.shape };
+        TensorViewMut::with_pitch(&mut self.data[start..], shape, self.pitch)
+    }
+
+    /// Rows `rows` of a one-image view, as a mutable view into the same buffer.
+    pub fn rows_mut(&mut self, rows: Range<usize>) -> Result<TensorViewMut<'_>> {
+        let (shape, start) = row_slice(self.shape, self.pitch, &rows)?;
         TensorViewMut::with_pitch(&mut self.data[start..], shape, self.pitch)
     }
 

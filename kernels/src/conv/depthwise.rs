@@ -19,8 +19,8 @@
 //! convolution ([`super::grouped`]). Each output value is computed by one task, its taps in a
 //! fixed order whatever the tiling, so results are bitwise identical for any thread count.
 
+use super::spread::Spread;
 use pulp::{Simd, WithSimd};
-use rayon::prelude::*;
 
 use super::io::{ConvIo, Job};
 use super::ring::{image_columns, Ring};
@@ -68,8 +68,9 @@ pub(crate) fn run(
     x: &TensorView<'_>,
     y: &mut TensorViewMut<'_>,
     epilogue: &Epilogue<'_>,
+    spread: Spread,
 ) -> Result<()> {
-    let job = Job { packed, io: ConvIo::new(layer, &packed.params, x, y, epilogue)? };
+    let job = Job { packed, io: ConvIo::new(layer, &packed.params, x, y, epilogue, spread)? };
     packed.isa.dispatch(RunAll { job: &job })
 }
 
@@ -106,7 +107,7 @@ fn by_rows<S: Simd>(simd: S, job: &Job<'_, PackedDepthwiseWeights>) {
     let blocks_per_chunk = (CHUNK / lanes).max(1);
     let (full, blocks) = (job.out.c / lanes, job.out.c.div_ceil(lanes));
     let chunks = blocks.div_ceil(blocks_per_chunk);
-    (0..rows * chunks).into_par_iter().for_each(|t| {
+    job.spread.for_each(rows * chunks, |t| {
         let (row, chunk) = (t / chunks, t % chunks);
         let (b0, b1) = (chunk * blocks_per_chunk, ((chunk + 1) * blocks_per_chunk).min(blocks));
         // Whole vectors, then the masked tail vector (only ever in the last chunk).
@@ -157,7 +158,7 @@ impl Split {
         let chunk = c.div_ceil(c.div_ceil(chunk)).div_ceil(lanes) * lanes;
         let chunks = c.div_ceil(chunk);
         let columns = job.out.n * chunks * segments;
-        let threads = rayon::current_num_threads();
+        let threads = job.spread.threads();
         let bands = if threads == 1 { 1 } else { (8 * threads).div_ceil(columns).clamp(1, job.out.h) };
         let band = job.out.h.div_ceil(bands);
         Split { chunk, chunks, segment, segments, band, bands: job.out.h.div_ceil(band) }
@@ -172,7 +173,7 @@ fn staged<S: Simd, const KH: usize, const KW: usize, const SW: usize, const OW: 
 ) {
     let split = Split::new(job, S::F32_LANES, KH, KW, SW);
     let per_image = split.chunks * split.segments * split.bands;
-    (0..job.out.n * per_image).into_par_iter().for_each(|t| {
+    job.spread.for_each(job.out.n * per_image, |t| {
         let (n, t) = (t / per_image, t % per_image);
         let (chunk, t) = (t / (split.segments * split.bands), t % (split.segments * split.bands));
         let (segment, band) = (t / split.bands, t % split.bands);

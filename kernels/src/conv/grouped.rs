@@ -11,8 +11,8 @@
 //! Work is split into tasks of (a band of output pixels) x (a block); each output value is
 //! computed by one task in a fixed order, so results are bitwise identical for any thread count.
 
+use super::spread::Spread;
 use pulp::{Simd, WithSimd};
-use rayon::prelude::*;
 
 use super::implicit_gemm::split_tail;
 use super::io::{ConvIo, Job};
@@ -49,8 +49,9 @@ pub(crate) fn run(
     x: &TensorView<'_>,
     y: &mut TensorViewMut<'_>,
     epilogue: &Epilogue<'_>,
+    spread: Spread,
 ) -> Result<()> {
-    let job = Job { packed, io: ConvIo::new(layer, &packed.params, x, y, epilogue)? };
+    let job = Job { packed, io: ConvIo::new(layer, &packed.params, x, y, epilogue, spread)? };
     packed.isa.dispatch(RunAll { job: &job })
 }
 
@@ -69,7 +70,7 @@ impl WithSimd for RunAll<'_> {
         }
         let bands = job.out.pixels().unwrap_or(0).div_ceil(BAND);
         let blocks = job.packed.blocks.len();
-        (0..bands * blocks).into_par_iter().for_each(|t| {
+        job.spread.for_each(bands * blocks, |t| {
             crate::isa::vectorize(simd, Task { job, band: t / blocks, block: t % blocks });
         });
     }

@@ -20,7 +20,6 @@
 //! results are bitwise identical for any thread count.
 
 use pulp::{Simd, WithSimd};
-use rayon::prelude::*;
 
 use super::io::Job;
 use super::ring::{image_columns, Ring};
@@ -118,7 +117,7 @@ impl Split {
         }
         let segments = job.out.w.div_ceil(segment);
         let columns = job.out.n * job.packed.blocks.len() * segments;
-        let bands = (4 * rayon::current_num_threads()).div_ceil(columns).clamp(1, job.out.h);
+        let bands = (4 * job.spread.threads()).div_ceil(columns).clamp(1, job.out.h);
         let band = job.out.h.div_ceil(bands);
         Split { geometry, planes, segment, segments, band, bands: job.out.h.div_ceil(band) }
     }
@@ -129,7 +128,7 @@ pub(crate) fn run<S: Simd>(simd: S, job: &Job<'_, PackedGroupedWeights>) {
     let split = Split::new(job, S::F32_LANES);
     let blocks = job.packed.blocks.len();
     let per_image = blocks * split.segments * split.bands;
-    (0..job.out.n * per_image).into_par_iter().for_each(|t| {
+    job.spread.for_each(job.out.n * per_image, |t| {
         let (n, t) = (t / per_image, t % per_image);
         let (block, t) = (t / (split.segments * split.bands), t % (split.segments * split.bands));
         let (segment, band) = (t / split.bands, t % split.bands);

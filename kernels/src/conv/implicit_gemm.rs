@@ -7,8 +7,8 @@
 //! output value is computed by one task in a fixed order, so results are bitwise identical for
 //! any thread count.
 
+use super::spread::Spread;
 use pulp::{Simd, WithSimd};
-use rayon::prelude::*;
 
 use super::io::{ConvIo, Job};
 use crate::epilogue::Epilogue;
@@ -29,13 +29,14 @@ pub(crate) fn run(
     x: &TensorView<'_>,
     y: &mut TensorViewMut<'_>,
     epilogue: &Epilogue<'_>,
+    spread: Spread,
 ) -> Result<()> {
-    let job = Job { packed, io: ConvIo::new(layer, &packed.params, x, y, epilogue)? };
+    let job = Job { packed, io: ConvIo::new(layer, &packed.params, x, y, epilogue, spread)? };
     let bands = job.out.pixels()?.div_ceil(BAND);
     let groups = job.out.c.div_ceil(packed.nr).div_ceil(packed.group_blocks);
-    (0..bands * groups)
-        .into_par_iter()
-        .try_for_each(|t| packed.isa.dispatch(Task { job: &job, band: t / groups, group: t % groups }))
+    spread.try_for_each(bands * groups, |t| {
+        packed.isa.dispatch(Task { job: &job, band: t / groups, group: t % groups })
+    })
 }
 
 struct Task<'a> {

@@ -9,6 +9,8 @@ use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::row_store::RowStore;
 
+use super::spread::Spread;
+
 pub(crate) struct ConvIo {
     pub x: *const f32,
     pub x_pitch: usize,
@@ -18,6 +20,7 @@ pub(crate) struct ConvIo {
     pub out: Shape,
     pub residual: Option<(*const f32, usize)>,
     pub activation: Activation,
+    pub spread: Spread,
 }
 
 // SAFETY: the pointers come from views that outlive every job built on them (a job lives on
@@ -33,6 +36,7 @@ impl ConvIo {
         x: &TensorView<'_>,
         y: &mut TensorViewMut<'_>,
         epilogue: &Epilogue<'_>,
+        spread: Spread,
     ) -> Result<Self> {
         let out = p.output_shape(x.shape())?;
         if y.shape() != out {
@@ -51,6 +55,7 @@ impl ConvIo {
             out,
             residual: epilogue.residual.map(|r| (r.data().as_ptr(), r.pitch())),
             activation: epilogue.activation,
+            spread,
         })
     }
 }

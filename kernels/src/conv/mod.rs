@@ -15,14 +15,16 @@ mod io;
 pub mod pointwise;
 mod ring;
 pub mod select;
+mod spread;
 pub mod winograd;
 
 use crate::epilogue::Epilogue;
 use crate::error::Result;
 use crate::isa::Isa;
 use crate::pack::{PackedDepthwiseWeights, PackedGemmWeights, PackedGroupedWeights, PackedWinogradWeights};
-use crate::params::Conv2dParams;
+use crate::params::{Conv2dParams, Padding};
 use crate::tensor::{Shape, TensorView, TensorViewMut};
+use spread::Spread;
 
 /// The convolution algorithms of the crate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -181,6 +183,29 @@ impl Conv2d {
         epilogue: &Epilogue<'_>,
         workspace: &mut [f32],
     ) -> Result<()> {
+        self.run_spread(x, y, epilogue, workspace, Spread::Pool)
+    }
+
+    /// [`Conv2d::run`] on the calling thread alone, with the same result: for callers that
+    /// split the work across threads themselves (a band of rows of fused layers per thread).
+    pub fn run_serial(
+        &self,
+        x: &TensorView<'_>,
+        y: &mut TensorViewMut<'_>,
+        epilogue: &Epilogue<'_>,
+        workspace: &mut [f32],
+    ) -> Result<()> {
+        self.run_spread(x, y, epilogue, workspace, Spread::Caller)
+    }
+
+    fn run_spread(
+        &self,
+        x: &TensorView<'_>,
+        y: &mut TensorViewMut<'_>,
+        epilogue: &Epilogue<'_>,
+        workspace: &mut [f32],
+        spread: Spread,
+    ) -> Result<()> {
         let need = self.workspace_len(x.shape())?;
         if workspace.len() < need {
             return Err(crate::KernelError::ShapeMismatch(format!(
@@ -189,12 +214,29 @@ impl Conv2d {
                 workspace.len()
             )));
         }
+        let name = self.algorithm.name();
         match &self.kernel {
-            Kernel::Gemm(k) => implicit_gemm::run(self.algorithm.name(), k, x, y, epilogue),
-            Kernel::Winograd(k) => winograd::run(self.algorithm.name(), k, x, y, epilogue, workspace),
-            Kernel::Depthwise(k) => depthwise::run(self.algorithm.name(), k, x, y, epilogue),
-            Kernel::Grouped(k) => grouped::run(self.algorithm.name(), k, x, y, epilogue),
+            Kernel::Gemm(k) => implicit_gemm::run(name, k, x, y, epilogue, spread),
+            Kernel::Winograd(k) => winograd::run(name, k, x, y, epilogue, workspace, spread),
+            Kernel::Depthwise(k) => depthwise::run(name, k, x, y, epilogue, spread),
+            Kernel::Grouped(k) => grouped::run(name, k, x, y, epilogue, spread),
         }
+    }
+
+    /// The same packed weights with other padding: a band of rows cut from a larger image runs
+    /// with no padding where its rows continue the image (weights never depend on padding).
+    pub fn with_padding(&self, pad: Padding) -> Result<Conv2d> {
+        let p = Conv2dParams { pad, ..*self.params() };
+        p.validate()?;
+        self.algorithm.supports(&p)?;
+        let mut padded = self.clone();
+        match &mut padded.kernel {
+            Kernel::Gemm(k) => k.params = p,
+            Kernel::Winograd(k) => k.params = p,
+            Kernel::Depthwise(k) => k.params = p,
+            Kernel::Grouped(k) => k.params = p,
+        }
+        Ok(padded)
     }
 
     /// [`Conv2d::run`] with a workspace allocated for this call.

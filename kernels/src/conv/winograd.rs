@@ -18,8 +18,8 @@
 //! tasks, so every output value is computed by the same code in the same order for any number
 //! of threads.
 
+use super::spread::Spread;
 use pulp::{Simd, WithSimd};
-use rayon::prelude::*;
 
 use super::io::ConvIo;
 use crate::epilogue::Epilogue;
@@ -163,8 +163,9 @@ pub(crate) fn run(
     y: &mut TensorViewMut<'_>,
     epilogue: &Epilogue<'_>,
     workspace: &mut [f32],
+    spread: Spread,
 ) -> Result<()> {
-    let io = ConvIo::new(layer, &packed.params, x, y, epilogue)?;
+    let io = ConvIo::new(layer, &packed.params, x, y, epilogue, spread)?;
     let blocking = Blocking::new(packed, x.shape())?;
     let need = blocking.slots * blocking.slot_len();
     if workspace.len() < need {
@@ -206,7 +207,7 @@ impl WithSimd for RunAll<'_> {
         let job = self.job;
         let b = &job.blocking;
         let per_slot = b.tasks.div_ceil(b.slots);
-        self.workspace.par_chunks_mut(b.slot_len()).enumerate().for_each(|(slot, scratch)| {
+        job.spread.for_each_chunk(self.workspace, b.slot_len(), |slot, scratch| {
             let tasks = slot * per_slot..((slot + 1) * per_slot).min(b.tasks);
             crate::isa::vectorize(simd, Slot { job, tasks, scratch });
         });
