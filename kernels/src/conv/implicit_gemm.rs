@@ -17,7 +17,8 @@ use crate::pack::PackedGemmWeights;
 use crate::params::Padding;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, gemm_f32_taps, Taps, TileStore};
-use crate::ukernel::simd::array_from_fn;
+use crate::ukernel::row_store::store_row;
+use crate::ukernel::simd::{array_from_fn, load, with_fixed_epilogue, FixedEpilogue};
 
 /// Output pixels per task: a multiple of every tile height (4, 6, 8).
 const BAND: usize = 96;
@@ -63,25 +64,16 @@ impl WithSimd for Task<'_> {
 /// Calls `$this.$method::<$S, $MR, NV>(args)` with the tile width NV (vectors) of a block of
 /// `nv` valid vectors at `lanes` lanes, one monomorphization per width.
 macro_rules! by_width {
-    ($lanes:expr, $nv:expr, $this:ident.$method:ident::<$S:ident, $MR:ident>($($arg:expr),*)) => {
+    ($lanes:expr, $nv:expr, $this:ident.$method:ident::<$($g:ident),*>($($arg:expr),*)) => {
         match ($lanes, $nv) {
-            (8, 2) => $this.$method::<$S, $MR, 2>($($arg),*),
-            (8, _) => $this.$method::<$S, $MR, 1>($($arg),*),
-            (_, 4) => $this.$method::<$S, $MR, 4>($($arg),*),
-            (_, 3) => $this.$method::<$S, $MR, 3>($($arg),*),
-            (_, 2) => $this.$method::<$S, $MR, 2>($($arg),*),
-            (_, _) => $this.$method::<$S, $MR, 1>($($arg),*),
+            (8, 2) => $this.$method::<$($g),*, 2>($($arg),*),
+            (8, _) => $this.$method::<$($g),*, 1>($($arg),*),
+            (_, 4) => $this.$method::<$($g),*, 4>($($arg),*),
+            (_, 3) => $this.$method::<$($g),*, 3>($($arg),*),
+            (_, 2) => $this.$method::<$($g),*, 2>($($arg),*),
+            (_, _) => $this.$method::<$($g),*, 1>($($arg),*),
         }
     };
-}
-
-/// The MR pixels of one tile of a pointwise band: input, output and residual rows.
-struct PixelRows<const MR: usize> {
-    x: [*const f32; MR],
-    y: [*mut f32; MR],
-    residual: Option<[*const f32; MR]>,
-    /// Valid rows (the rest repeat the last one and are not stored).
-    rows: usize,
 }
 
 /// Where the MR rows of one register tile come from and go to.
@@ -212,9 +204,10 @@ impl Task<'_> {
     /// The band of a 1x1, stride-1, unpadded convolution whose K fits one chunk (MobileNet's
     /// expansions and projections, ResNet's bottleneck ends): output pixel i reads input pixel
     /// i, so a tile's rows are plain pointer steps and the per-tile bookkeeping of the general
-    /// path (window coordinates, bounds checks, zero rows) goes away. It weighs on short K: a
-    /// 16 -> 96 channel layer ran at 35% of the peak-FMA probe through the general path and
-    /// 46-52% here, 64 -> 256 at 67% and 76-79% (AVX2, 1 thread, alternating runs).
+    /// path (window coordinates, bounds checks, zero rows) goes away, and the epilogue is
+    /// fixed once per band. It weighs on short K: a 16 -> 96 channel layer ran at 35% of the
+    /// peak-FMA probe through the general path and 46-52% here, 64 -> 256 at 67% and 76-79%
+    /// (AVX2, 1 thread, alternating runs).
     #[inline(always)]
     fn pointwise_band<S: Simd, const MR: usize>(
         &self,
@@ -222,20 +215,14 @@ impl Task<'_> {
         pixels: std::ops::Range<usize>,
         blocks: std::ops::Range<usize>,
     ) {
-        let (whole, tail) = split_tail::<MR>(pixels);
-        self.pointwise_tiles::<S, MR>(simd, whole, blocks.clone());
-        match tail.len() {
-            0 => {}
-            1 | 2 => self.pointwise_tiles::<S, 2>(simd, tail, blocks),
-            3 | 4 => self.pointwise_tiles::<S, 4>(simd, tail, blocks),
-            _ => self.pointwise_tiles::<S, MR>(simd, tail, blocks),
-        }
+        let band = PointwiseBand::<S, MR> { task: self, simd, pixels, blocks };
+        with_fixed_epilogue(self.job.residual.is_some(), self.job.activation, band);
     }
 
     /// The register tiles of MR pixels of a pointwise band (the last one partial when MR does
     /// not divide the pixel count).
     #[inline(always)]
-    fn pointwise_tiles<S: Simd, const MR: usize>(
+    fn pointwise_tiles<S: Simd, const MR: usize, const RES: bool, const ACT: u8>(
         &self,
         simd: S,
         pixels: std::ops::Range<usize>,
@@ -247,30 +234,26 @@ impl Task<'_> {
         for t0 in pixels.clone().step_by(MR) {
             let rows = MR.min(pixels.end - t0);
             // Rows past the band's end repeat its last pixel (computed, never stored).
-            let pixel = |r: usize| t0 + r.min(rows - 1);
             // SAFETY: every pixel is below the batch's pixel count, in the input (same
-            // positions as the output: 1x1, stride 1, no padding), the output and the residual.
-            let (x, y, residual) = unsafe {
-                (
-                    array_from_fn(|r| job.x.add(pixel(r) * job.x_pitch)),
-                    array_from_fn(|r| job.y.add(pixel(r) * job.y_pitch)),
-                    job.residual.map(|(res, pitch)| array_from_fn(|r| res.add(pixel(r) * pitch))),
-                )
-            };
-            let rows = PixelRows { x, y, residual, rows };
+            // positions as the output: 1x1, stride 1, no padding).
+            let x = array_from_fn(|r| unsafe { job.x.add((t0 + r.min(rows - 1)) * job.x_pitch) });
             for block in blocks.clone() {
                 let nv = (job.out.c - block * nr).div_ceil(lanes).min(nr / lanes);
-                by_width!(lanes, nv, self.pointwise_tile::<S, MR>(simd, &rows, block));
+                by_width!(lanes, nv, self.pointwise_tile::<S, MR, RES, ACT>(simd, &x, t0, rows, block));
             }
         }
     }
 
-    /// One MR x NV register tile of [`Self::pointwise_band`]: all of K, then the epilogue.
+    /// One MR x NV register tile of [`Self::pointwise_band`]: the bias, all of K, then the
+    /// store of `rows` pixels from pixel `t0`.
     #[inline(always)]
-    fn pointwise_tile<S: Simd, const MR: usize, const NV: usize>(
+    #[allow(clippy::needless_range_loop)] // j names the tile's vector column
+    fn pointwise_tile<S: Simd, const MR: usize, const RES: bool, const ACT: u8, const NV: usize>(
         &self,
         simd: S,
-        rows: &PixelRows<MR>,
+        x: &[*const f32; MR],
+        t0: usize,
+        rows: usize,
         block: usize,
     ) {
         let job = self.job;
@@ -278,33 +261,38 @@ impl Task<'_> {
         let (c_in, nr) = (packed.params.c_in, packed.nr);
         let lanes = S::F32_LANES;
         let oc0 = block * nr;
-        let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
+        // SAFETY: the bias is padded to whole blocks.
+        let bias: [S::f32s; NV] =
+            array_from_fn(|j| unsafe { load::<S>(packed.bias.as_ptr().add(oc0 + j * lanes)) });
+        let mut acc = [bias; MR];
         // SAFETY: each row holds c_in channels; block's panel is c_in rows of nr floats (one
         // chunk, one tap).
         unsafe {
             gemm_f32_accumulate::<S, MR, NV>(
                 simd,
                 &mut acc,
-                &rows.x,
+                x,
                 packed.weights.as_ptr().add(block * c_in * nr),
                 nr,
                 c_in,
             )
         };
-        let store = TileStore {
-            // SAFETY: oc0 < c_out, inside every output (and residual) pixel.
-            y: array_from_fn(|r| unsafe { rows.y[r].add(oc0) }),
-            residual: rows.residual.map(|res| array_from_fn(|r| unsafe { res[r].add(oc0) })),
-            // SAFETY: the bias is padded to whole blocks.
-            bias: unsafe { packed.bias.as_ptr().add(oc0) },
-            rows: rows.rows,
-            last_lanes: (job.out.c - oc0).min(NV * lanes) - (NV - 1) * lanes,
-            first: true,
-            last: true,
-            activation: job.activation,
-        };
-        // SAFETY: the valid rows hold (NV-1)*lanes + last_lanes channels from oc0.
-        unsafe { gemm_f32_store::<S, MR, NV>(simd, &acc, &store) };
+        let valid = (job.out.c - oc0).min(NV * lanes) - (NV - 1) * lanes;
+        // SAFETY: t0 is an output pixel and oc0 one of its channels.
+        let out = unsafe { job.row_store(t0, oc0) };
+        for j in 0..NV {
+            let column: [S::f32s; MR] = array_from_fn(|r| acc[r][j]);
+            let out = out.next_channels(j * lanes);
+            // SAFETY: pixels t0..t0 + rows are outputs; vector j holds lanes channels, the
+            // last one `valid`.
+            unsafe {
+                if j + 1 < NV || valid == lanes {
+                    store_row::<S, MR, false, RES, ACT>(simd, &column, &out, rows, lanes)
+                } else {
+                    store_row::<S, MR, true, RES, ACT>(simd, &column, &out, rows, valid)
+                }
+            }
+        }
     }
 
     /// One MR x NV register tile: accumulate the chunk's K segments, then store.
@@ -417,6 +405,31 @@ impl PixelCursor {
                 self.oy = 0;
                 self.n += 1;
             }
+        }
+    }
+}
+
+/// A pointwise band with its epilogue fixed (see [`Task::pointwise_band`]).
+struct PointwiseBand<'a, S: Simd, const MR: usize> {
+    task: &'a Task<'a>,
+    simd: S,
+    pixels: std::ops::Range<usize>,
+    blocks: std::ops::Range<usize>,
+}
+
+impl<S: Simd, const MR: usize> FixedEpilogue for PointwiseBand<'_, S, MR> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const RES: bool, const ACT: u8>(self) {
+        let (task, simd) = (self.task, self.simd);
+        let (whole, tail) = split_tail::<MR>(self.pixels);
+        task.pointwise_tiles::<S, MR, RES, ACT>(simd, whole, self.blocks.clone());
+        match tail.len() {
+            0 => {}
+            1 | 2 => task.pointwise_tiles::<S, 2, RES, ACT>(simd, tail, self.blocks),
+            3 | 4 => task.pointwise_tiles::<S, 4, RES, ACT>(simd, tail, self.blocks),
+            _ => task.pointwise_tiles::<S, MR, RES, ACT>(simd, tail, self.blocks),
         }
     }
 }
