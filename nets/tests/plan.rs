@@ -124,6 +124,45 @@ fn concat_inputs_are_written_in_place() {
     assert_eq!(copies, vec!["cat[pool]".to_string()]);
 }
 
+/// Three inverted residual blocks whose depthwise inputs exceed 1 MiB, so the planner runs
+/// each as one band chain: without expansion, with expansion and residual, at stride 2; odd
+/// sizes leave partial bands and bands that need the bottom padding.
+fn banded_net() -> Net {
+    use lineage_nets::models::mobilenet::inverted_residual;
+    let (mut b, x) = NetBuilder::new("banded", 200).unwrap();
+    let y = inverted_residual(&mut b, "c.", x, 16, 1, 1).unwrap();
+    let y = inverted_residual(&mut b, "a.", y, 16, 1, 12).unwrap();
+    let y = inverted_residual(&mut b, "b.", y, 24, 2, 12).unwrap();
+    b.finish(y).unwrap()
+}
+
+#[test]
+fn band_chains_match_the_reference_on_any_thread_count() {
+    let net = banded_net();
+    let input = Shape::new(1, 41, 37, 200);
+    let weights = random_weights(&net, 7);
+    let plan = Plan::new(&net, &weights, input).unwrap();
+    let kinds: Vec<&str> = plan.steps().iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, ["conv-band", "conv-band+add", "conv-band"]);
+    let x = random_input(input, 3);
+    let expected =
+        forward(&net, &weights, &T64 { shape: input, data: x.iter().map(|&v| v as f64).collect() });
+    let expected = &expected[net.output.index()];
+    let mut first: Option<Vec<f32>> = None;
+    for threads in [1, 2, 3] {
+        let mut ws = Workspace::new(&plan, Threads::Count(threads)).unwrap();
+        let y = plan.run(Input::Nhwc(&x), &mut ws).unwrap();
+        assert_eq!(y.shape(), expected.shape);
+        let got: Vec<f32> = (0..y.shape().pixels().unwrap()).flat_map(|p| y.pixel(p).to_vec()).collect();
+        let err = relative_error(&got, &expected.data);
+        assert!(err < 1e-5, "{threads} threads: max|engine - reference| / max|reference| = {err:e}");
+        match &first {
+            Some(f) => assert!(f == &got, "{threads} threads differ bitwise from 1 thread"),
+            None => first = Some(got),
+        }
+    }
+}
+
 /// Two DenseNet blocks joined by a transition, in torchvision's structure at small sizes.
 fn dense_net() -> Net {
     use lineage_nets::models::densenet::{dense_block, transition};

@@ -7,7 +7,7 @@ use crate::svg::{tick_label, LogAxis, Svg};
 use crate::zoo::report::Row;
 
 /// Layer kinds of the stacked bars, in stacking order, with their colours.
-pub const CATEGORIES: [(&str, &str); 11] = [
+pub const CATEGORIES: [(&str, &str); 12] = [
     ("direct", "#4e79a7"),
     ("pointwise", "#f28e2b"),
     ("factorized", "#59a14f"),
@@ -15,6 +15,8 @@ pub const CATEGORIES: [(&str, &str); 11] = [
     ("winograd-f4x4", "#17becf"),
     ("depthwise", "#e15759"),
     ("grouped", "#b07aa1"),
+    // Expansion, depthwise and projection fused band by band (MobileNet v2's early blocks).
+    ("banded", "#d37295"),
     ("linear", "#edc948"),
     ("pooling", "#9c755f"),
     ("lrn", "#ff9da7"),
@@ -275,8 +277,9 @@ mod tests {
     #[test]
     fn stacked_bars_show_shares_and_totals() {
         let mut a = vec![0.0; CATEGORIES.len()];
-        a[0] = 0.075;
-        a[7] = 0.025;
+        let at = |name: &str| CATEGORIES.iter().position(|c| c.0 == name).unwrap();
+        a[at("direct")] = 0.075;
+        a[at("linear")] = 0.025;
         let doc = time_by_kind(&[("vgg16".into(), a)], 1);
         assert!(
             doc.contains(">75%</text>") && doc.contains(">25%</text>") && doc.contains(">100.0 ms</text>")

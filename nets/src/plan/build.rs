@@ -3,8 +3,9 @@
 use std::borrow::Cow;
 
 use lineage_kernels::ops::{BatchNorm, FullyConnected, LrnParams, Pool2dParams};
-use lineage_kernels::{Activation, Conv2d, Isa, Shape};
+use lineage_kernels::{Activation, Algorithm, Conv2d, Isa, Padding, Shape};
 
+use super::band::{BandChain, Layer};
 use super::memory::{assign_offsets, Lifetime};
 use super::{Kind, Plan, Slot, Step};
 use crate::error::{NetError, Result};
@@ -203,6 +204,14 @@ impl Plan {
             step_buffers.push(buffers);
         }
 
+        let (input_slot, input_buf) = slot(0)?;
+        let (output_slot, output_buf) = slot(output)?;
+        let band_len = if input.n == 1 {
+            fuse_band_chains(&mut steps, &mut step_buffers, &mut sizes, [input_buf, output_buf])?
+        } else {
+            0
+        };
+
         // Liveness: the input is written at time 0, step s runs at time s + 1, the output
         // lives to the end.
         let mut life: Vec<Option<Lifetime>> = vec![None; sizes.len()];
@@ -211,14 +220,12 @@ impl Plan {
             l.first = l.first.min(t);
             l.last = l.last.max(t);
         };
-        let (input_slot, input_buf) = slot(0)?;
         touch(input_buf, 0);
         for (s, buffers) in step_buffers.iter().enumerate() {
             for &b in buffers {
                 touch(b, s + 1);
             }
         }
-        let (output_slot, output_buf) = slot(output)?;
         touch(output_buf, steps.len() + 1);
         // Buffers of values nothing writes or reads (unused input-only chains) still get a place.
         let lifetimes: Vec<Lifetime> = life
@@ -242,15 +249,96 @@ impl Plan {
         }
         let input = Slot { offset: input_slot.offset + offsets[input_buf], ..input_slot };
         let output = Slot { offset: output_slot.offset + offsets[output_buf], ..output_slot };
-        let mut scratch_len = 0;
+        let mut scratch_len = band_len;
         for s in &steps {
             if let Kind::Conv { conv, .. } = &s.kind {
                 scratch_len =
                     scratch_len.max(conv.workspace_len(s.input.shape).map_err(NetError::kernel(&s.name))?);
             }
         }
-        Ok(Plan { name: net.name.clone(), steps, input, output, arena_len, scratch_len })
+        Ok(Plan { name: net.name.clone(), steps, input, output, arena_len, scratch_len, band_len })
     }
+}
+
+/// Smallest depthwise input that a band chain keeps out of memory: 1 MiB, twice the L2 cache,
+/// below which the unfused layers' tensors stay in cache anyway.
+const BAND_MIN_BYTES: usize = 1 << 20;
+
+/// A 1x1, stride-1, unpadded, dense convolution step (with or without a residual).
+fn is_pointwise(step: &Step) -> bool {
+    matches!(&step.kind, Kind::Conv { conv, .. } if {
+        let p = conv.params();
+        (p.kh, p.kw, p.stride_h, p.stride_w, p.groups, p.pad) == (1, 1, 1, 1, 1, Padding::default())
+    })
+}
+
+fn has_residual(step: &Step) -> bool {
+    matches!(step.kind, Kind::Conv { residual: Some(_), .. })
+}
+
+fn is_depthwise(step: &Step) -> bool {
+    matches!(&step.kind, Kind::Conv { conv, .. } if conv.algorithm() == Algorithm::Depthwise)
+}
+
+/// Replaces each run of steps `[pointwise expansion,] depthwise, pointwise projection` whose
+/// intermediate tensors nothing else touches and whose depthwise input is at least
+/// [`BAND_MIN_BYTES`] by one band-chain step; the intermediate buffers get no arena space.
+/// Returns the scratch floats per thread of the widest chain.
+fn fuse_band_chains(
+    steps: &mut Vec<Step>,
+    step_buffers: &mut Vec<Vec<usize>>,
+    sizes: &mut [usize],
+    pinned: [usize; 2],
+) -> Result<usize> {
+    // Step `from`'s output is step `to`'s input and nobody else's.
+    let private = |from: usize, to: usize, steps: &[Step], buffers: &[Vec<usize>]| {
+        let b = buffers[from].last().copied();
+        let users = |b: usize| buffers.iter().filter(|s| s.contains(&b)).count();
+        steps[to].input == steps[from].output && b.is_some_and(|b| !pinned.contains(&b) && users(b) == 2)
+    };
+    let mut band_len = 0;
+    let mut i = 0;
+    while i + 1 < steps.len() {
+        let expand = i + 2 < steps.len()
+            && is_pointwise(&steps[i])
+            && !has_residual(&steps[i])
+            && private(i, i + 1, steps, step_buffers);
+        let d = if expand { i + 1 } else { i };
+        let large = steps[d].input.shape.elements().is_ok_and(|e| e * 4 >= BAND_MIN_BYTES);
+        if !(large
+            && is_depthwise(&steps[d])
+            && !has_residual(&steps[d])
+            && is_pointwise(&steps[d + 1])
+            && private(d, d + 1, steps, step_buffers))
+        {
+            i += 1;
+            continue;
+        }
+        let mid = steps[d].input.shape;
+        let fused: Vec<Step> = steps.drain(i..=d + 1).collect();
+        let buffers: Vec<Vec<usize>> = step_buffers.drain(i..=d + 1).collect();
+        for b in &buffers[..buffers.len() - 1] {
+            sizes[b[b.len() - 1]] = 0;
+        }
+        let name = fused.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("+");
+        let (input, output) = (fused[0].input, fused[fused.len() - 1].output);
+        let mut layers = fused.into_iter().map(|s| match s.kind {
+            Kind::Conv { conv, act, residual } => Ok((Layer { conv: *conv, act }, residual)),
+            _ => Err(internal(&s.name, "a band chain of a non-convolution")),
+        });
+        let mut next = || layers.next().ok_or_else(|| internal(&name, "a short band chain"))?;
+        let expand = if expand { Some(next()?.0) } else { None };
+        let depthwise = next()?.0;
+        let (project, residual) = next()?;
+        let chain =
+            BandChain::new(expand, depthwise, project, residual, mid).map_err(NetError::kernel(&name))?;
+        band_len = band_len.max(chain.scratch_len());
+        let last = &buffers[buffers.len() - 1];
+        steps.insert(i, Step { name, kind: Kind::Band(Box::new(chain)), input, output });
+        step_buffers.insert(i, std::iter::once(buffers[0][0]).chain(last[1..].iter().copied()).collect());
+        i += 1;
+    }
+    Ok(band_len)
 }
 
 fn internal(layer: &str, what: &str) -> NetError {

@@ -4,6 +4,7 @@
 //! select, and every activation gets a slot in one arena by liveness, with concat inputs
 //! written straight into their channel slice of the concat output.
 
+mod band;
 mod build;
 mod memory;
 mod step;
@@ -35,7 +36,10 @@ pub struct Plan {
     pub(crate) input: Slot,
     pub(crate) output: Slot,
     pub(crate) arena_len: usize,
+    /// Floats of scratch one thread needs: the convolutions' and each band chain's.
     pub(crate) scratch_len: usize,
+    /// Floats of scratch per thread for the widest band chain (0 without chains).
+    pub(crate) band_len: usize,
 }
 
 /// One line of a plan's description.
@@ -74,6 +78,7 @@ impl Plan {
             .iter()
             .map(|s| match &s.kind {
                 Kind::Conv { conv, .. } => conv.packed_bytes(),
+                Kind::Band(chain) => chain.packed_bytes(),
                 Kind::Linear { fc, .. } => fc.packed_bytes(),
                 _ => 0,
             })
@@ -89,6 +94,7 @@ impl Plan {
                 kind: s.kind.name(),
                 algorithm: match &s.kind {
                     Kind::Conv { conv, .. } => Some(conv.algorithm().name()),
+                    Kind::Band(_) => Some("banded"),
                     _ => None,
                 },
                 output: s.output.shape,

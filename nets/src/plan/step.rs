@@ -3,6 +3,7 @@
 use lineage_kernels::ops::{self, BatchNorm, FullyConnected, LrnParams, Pool2dParams};
 use lineage_kernels::{Activation, Conv2d, Epilogue, Shape, TensorView, TensorViewMut};
 
+use super::band::BandChain;
 use crate::error::{NetError, Result};
 
 /// Where a value lives in the arena: element `(pixel p, channel ch)` is at
@@ -44,6 +45,8 @@ pub(crate) enum Kind {
     },
     Act(Activation),
     Lrn(LrnParams),
+    /// An expansion, a depthwise convolution and a projection run a band of rows at a time.
+    Band(Box<BandChain>),
     /// An add the planner could not fuse into a convolution.
     Add {
         other: Slot,
@@ -65,6 +68,8 @@ impl Kind {
         match self {
             Kind::Conv { residual: Some(_), .. } => "conv+add",
             Kind::Conv { .. } => "conv",
+            Kind::Band(chain) if chain.residual.is_some() => "conv-band+add",
+            Kind::Band(_) => "conv-band",
             Kind::MaxPool(_) => "maxpool",
             Kind::AvgPool(_) => "avgpool",
             Kind::AdaptiveAvgPool => "adaptivepool",
@@ -95,6 +100,7 @@ impl Step {
     pub fn reads(&self) -> impl Iterator<Item = Slot> + '_ {
         let extra = match &self.kind {
             Kind::Conv { residual, .. } => *residual,
+            Kind::Band(chain) => chain.residual,
             Kind::Add { other, .. } => Some(*other),
             _ => None,
         };
@@ -137,6 +143,7 @@ impl Step {
                 let residual = residual.map(view).transpose()?;
                 conv.run(&x, &mut y, &Epilogue { activation: *act, residual }, scratch)
             }
+            Kind::Band(chain) => chain.run(&x, &mut y, chain.residual.map(view).transpose()?, scratch),
             Kind::MaxPool(p) => ops::max_pool2d(p, &x, &mut y),
             Kind::AvgPool(p) => ops::avg_pool2d(p, &x, &mut y),
             Kind::AdaptiveAvgPool => ops::adaptive_avg_pool2d(&x, &mut y),
@@ -175,6 +182,11 @@ impl Step {
         f(&mut self.input);
         match &mut self.kind {
             Kind::Conv { residual: Some(r), .. } => f(r),
+            Kind::Band(chain) => {
+                if let Some(r) = &mut chain.residual {
+                    f(r)
+                }
+            }
             Kind::Add { other, .. } => f(other),
             _ => {}
         }

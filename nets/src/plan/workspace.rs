@@ -38,7 +38,9 @@ impl Workspace {
             ),
             Threads::Pool(p) => p,
         };
-        Ok(Workspace { arena: zeroed(plan.arena_len)?, scratch: zeroed(plan.scratch_len)?, pool })
+        // Band chains run a band per thread, each in its own part of the scratch.
+        let scratch = plan.scratch_len.max(pool.current_num_threads().saturating_mul(plan.band_len));
+        Ok(Workspace { arena: zeroed(plan.arena_len)?, scratch: zeroed(scratch)?, pool })
     }
 
     /// The workspace's pool. [`Plan::run`] installs itself in it; a caller that runs many images
