@@ -58,6 +58,10 @@ pub const LAYERS: &[Layer] = &[
     conv("resnet50/1x1/64-256@56", (64, 256), (1, 1), 1, NONE, 56),
     conv("resnet50/1x1/1024-256@14", (1024, 256), (1, 1), 1, NONE, 14),
     conv("resnet50/1x1/2048-512@7", (2048, 512), (1, 1), 1, NONE, 7),
+    // MobileNet v2 1x1 with short K: the first expansions and a projection.
+    conv("mobilenet/1x1/16-96@112", (16, 96), (1, 1), 1, NONE, 112),
+    conv("mobilenet/1x1/24-144@56", (24, 144), (1, 1), 1, NONE, 56),
+    conv("mobilenet/1x1/144-24@56", (144, 24), (1, 1), 1, NONE, 56),
     // VGG16 3x3: the largest (conv1_2, 3.7 GFLOP) and a middle one (conv3_x).
     conv("vgg16/3x3/64@224", (64, 64), (3, 3), 1, SAME3, 224),
     conv("vgg16/3x3/256@56", (256, 256), (3, 3), 1, SAME3, 56),
