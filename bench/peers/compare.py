@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""lineage side by side with ONNX Runtime and PyTorch on the case study's default models.
+"""lineage side by side with ONNX Runtime, OpenVINO and PyTorch on the case study's models.
 
     /work/venv/bin/python bench/peers/compare.py                      # all eleven models
     /work/venv/bin/python bench/peers/compare.py resnet50 googlenet --runs 10
 
 For each model, in one sitting and interleaved model by model: lineage's `zoo --json` (random
 weights), then the same architecture with random weights in PyTorch (eager) and exported to
-ONNX for ONNX Runtime, each at 1 and 2 threads, batch 1, the same number of timed runs after a
-warm-up. The table gives each median and the ratio lineage / peer (below 1: lineage is faster).
+ONNX for ONNX Runtime and (when the venv has it) OpenVINO's CPU plugin, each at 1 and 2
+threads, batch 1, f32, the same number of timed runs after a warm-up. The table gives each median and the ratio lineage / peer (below 1: lineage is faster),
+then the same ratios on each engine's fastest run (`best`): the VM's speed comes and goes in
+phases of seconds, and a median of ten runs lands in whichever phase the engine met.
 
 Clocks: at 1 thread every engine is timed on the calling thread's CPU time (lineage's zoo
 does this; here time.thread_time), so other processes on a shared machine do not count; this
@@ -113,6 +115,25 @@ def time_onnxruntime(path: Path, x, threads: int, args) -> tuple[list[float], st
     return timed(lambda: sess.run(None, feed), threads, args.warmup, args.runs)
 
 
+def time_openvino(path: Path, x, threads: int, args) -> tuple[list[float], str]:
+    """OpenVINO's CPU plugin on the same ONNX file: latency hint, one stream, `threads`
+    inference threads, f32 (it would pick bf16 on CPUs with AMX or AVX-512 BF16)."""
+    import openvino as ov
+    config = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1",
+              "INFERENCE_NUM_THREADS": str(threads), "INFERENCE_PRECISION_HINT": "f32"}
+    request = ov.Core().compile_model(str(path), "CPU", config).create_infer_request()
+    xi = x.numpy()
+    return timed(lambda: request.infer({0: xi}), threads, args.warmup, args.runs)
+
+
+def openvino_version() -> str | None:
+    try:
+        import openvino as ov
+    except ImportError:
+        return None
+    return ov.__version__.split("-")[0]
+
+
 def time_pytorch(module, x, threads: int, args) -> tuple[list[float], str]:
     """The faster of the default (NCHW) and channels_last memory formats, as time_peers."""
     torch.set_num_threads(threads)
@@ -149,14 +170,17 @@ def main() -> None:
                    cwd=REPO, check=True)
     zoo = REPO / "target" / "release" / "zoo"
     info = tp.machine()
+    info["openvino"] = openvino_version()
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {info['cpu']} "
           f"({info['cores']} cores), torch {info['torch']} [{info['torch_cpu_capability']}], "
-          f"onnxruntime {info['onnxruntime']}, batch 1, random weights, {args.runs} runs "
+          f"onnxruntime {info['onnxruntime']}, openvino {info['openvino'] or 'not installed'}, "
+          f"batch 1, random weights, {args.runs} runs "
           f"after {args.warmup} warm-up")
-    print("# median ms; ratio = lineage / peer (below 1: lineage faster); "
+    print("# median ms; ratio = lineage / peer (below 1: lineage faster), on medians and on best runs; "
           "1 thread on thread CPU time, 2 threads on wall time")
-    header = (f"{'model':18s} {'thr':>3s} {'lineage':>9s} {'onnxrt':>9s} {'pytorch':>9s} "
-              f"{'/onnxrt':>8s} {'/pytorch':>8s}  {'load':>5s}  peer clocks")
+    header = (f"{'model':18s} {'thr':>3s} {'lineage':>9s} {'onnxrt':>9s} {'openvino':>9s} "
+              f"{'pytorch':>9s} {'/onnxrt':>8s} {'/openvino':>9s} {'/pytorch':>8s} "
+              f"{'best/ort':>8s} {'best/ov':>8s}  {'load':>5s}  peer clocks")
     print(header)
     results = []
     with tempfile.TemporaryDirectory(prefix="lineage-compare-") as tmp:
@@ -176,17 +200,25 @@ def main() -> None:
                 continue
             for t in args.threads:
                 ort_s, ort_clock = time_onnxruntime(onnx_path, x, t, args)
+                ov_s, ov_clock = [float("nan")], "-"
+                if info["openvino"]:
+                    ov_s, ov_clock = time_openvino(onnx_path, x, t, args)
+                ov_ms = statistics.median(ov_s) * 1e3
                 pt_s, pt_clock = time_pytorch(module, x, t, args)
-                ours = lineage[t]["median_ms"]
+                ours, our_best = lineage[t]["median_ms"], lineage[t]["best_ms"]
+                ort_best, ov_best = min(ort_s) * 1e3, min(ov_s) * 1e3
                 ort_ms = statistics.median(ort_s) * 1e3
                 pt_ms = statistics.median(pt_s) * 1e3
                 row = {"model": name, "threads": t, "lineage_ms": ours, "lineage_clock":
                        lineage[t]["clock"], "onnxruntime_ms": ort_ms, "onnxruntime_clock": ort_clock,
+                       "openvino_ms": ov_ms, "openvino_clock": ov_clock, "lineage_best_ms": our_best,
+                       "onnxruntime_best_ms": ort_best, "openvino_best_ms": ov_best,
                        "pytorch_ms": pt_ms, "pytorch_clock": pt_clock, "load": load}
                 results.append(row)
-                print(f"{name:18s} {t:3d} {ours:9.2f} {ort_ms:9.2f} {pt_ms:9.2f} "
-                      f"{ours / ort_ms:8.2f} {ours / pt_ms:8.2f}  {load:5.2f}  "
-                      f"ort {ort_clock}; torch {pt_clock}", flush=True)
+                print(f"{name:18s} {t:3d} {ours:9.2f} {ort_ms:9.2f} {ov_ms:9.2f} {pt_ms:9.2f} "
+                      f"{ours / ort_ms:8.2f} {ours / ov_ms:9.2f} {ours / pt_ms:8.2f} "
+                      f"{our_best / ort_best:8.2f} {our_best / ov_best:8.2f}  {load:5.2f}  "
+                      f"ort {ort_clock}; ov {ov_clock}; torch {pt_clock}", flush=True)
             onnx_path.unlink()
             del module
     end = os.getloadavg()

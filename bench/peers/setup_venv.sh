@@ -25,7 +25,7 @@ else
     echo "PyTorch CPU index unreachable; installing torch from PyPI"
     "${PIP[@]}" torch torchvision
 fi
-"${PIP[@]}" timm onnx onnxruntime onnxscript safetensors numpy pillow
+"${PIP[@]}" timm onnx onnxruntime onnxscript openvino safetensors numpy pillow
 
 "$VENV/bin/python" - <<'PY'
 import torch, torchvision, timm, onnx, onnxruntime, safetensors, numpy, PIL

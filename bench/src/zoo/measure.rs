@@ -51,6 +51,9 @@ pub struct Timing {
     pub median: Duration,
     /// Nearest-rank 99th percentile: the slowest run when there are fewer than 100.
     pub p99: Duration,
+    /// The fastest run: on a machine whose speed comes and goes in phases, the least
+    /// disturbed one.
+    pub best: Duration,
 }
 
 /// A model described and planned, ready to be timed.
@@ -135,6 +138,7 @@ impl Model {
             runs: times.len(),
             median: times[times.len() / 2],
             p99: nearest_rank(&times, 0.99),
+            best: times[0],
         })
     }
 
@@ -221,7 +225,7 @@ mod tests {
         assert_eq!(m.algorithms.iter().map(|a| a.1).sum::<usize>() + banded, 27);
         let t = m.time(1, Runs::Fixed(3)).unwrap();
         assert_eq!((t.threads, t.runs), (1, 3));
-        assert!(t.p99 >= t.median);
+        assert!(t.p99 >= t.median && t.median >= t.best);
         assert_eq!(m.profile(1, 1).unwrap().len(), m.plan.steps().len());
     }
 }

@@ -232,6 +232,7 @@ mod tests {
             runs: 1,
             median_ms,
             p99_ms: median_ms,
+            best_ms: median_ms,
             gflops: 1.0,
             peak_gflops: 1.0,
             percent_of_peak: 1.0,
