@@ -19,11 +19,11 @@
 //! convolution ([`super::grouped`]). Each output value is computed by one task, its taps in a
 //! fixed order whatever the tiling, so results are bitwise identical for any thread count.
 
-use super::spread::Spread;
 use pulp::{Simd, WithSimd};
 
 use super::io::{ConvIo, Job};
 use super::ring::{image_columns, Ring};
+use super::spread::Spread;
 use crate::epilogue::{Activation, Epilogue};
 use crate::error::Result;
 use crate::pack::PackedDepthwiseWeights;

@@ -11,11 +11,11 @@
 //! Work is split into tasks of (a band of output pixels) x (a block); each output value is
 //! computed by one task in a fixed order, so results are bitwise identical for any thread count.
 
-use super::spread::Spread;
 use pulp::{Simd, WithSimd};
 
 use super::implicit_gemm::split_tail;
 use super::io::{ConvIo, Job};
+use super::spread::Spread;
 use crate::epilogue::Epilogue;
 use crate::error::Result;
 use crate::pack::PackedGroupedWeights;

@@ -7,10 +7,10 @@
 //! output value is computed by one task in a fixed order, so results are bitwise identical for
 //! any thread count.
 
-use super::spread::Spread;
 use pulp::{Simd, WithSimd};
 
 use super::io::{ConvIo, Job};
+use super::spread::Spread;
 use crate::epilogue::Epilogue;
 use crate::error::Result;
 use crate::pack::PackedGemmWeights;
@@ -61,8 +61,8 @@ impl WithSimd for Task<'_> {
     }
 }
 
-/// Calls `$this.$method::<$S, $MR, NV>(args)` with the tile width NV (vectors) of a block of
-/// `nv` valid vectors at `lanes` lanes, one monomorphization per width.
+/// Calls `$this.$method::<generics.., NV>(args)` with the tile width NV (vectors) of a block
+/// of `nv` valid vectors at `lanes` lanes, one monomorphization per width.
 macro_rules! by_width {
     ($lanes:expr, $nv:expr, $this:ident.$method:ident::<$($g:ident),*>($($arg:expr),*)) => {
         match ($lanes, $nv) {
@@ -206,8 +206,9 @@ impl Task<'_> {
     /// i, so a tile's rows are plain pointer steps and the per-tile bookkeeping of the general
     /// path (window coordinates, bounds checks, zero rows) goes away, and the epilogue is
     /// fixed once per band. It weighs on short K: a 16 -> 96 channel layer ran at 35% of the
-    /// peak-FMA probe through the general path and 46-52% here, 64 -> 256 at 67% and 76-79%
-    /// (AVX2, 1 thread, alternating runs).
+    /// peak-FMA probe through the general path, 41% here with a per-tile epilogue and 70% with
+    /// the bias-initialized tiles below; 64 -> 256 at 67%, 78% and 89% (kernels report, AVX2,
+    /// 1 thread).
     #[inline(always)]
     fn pointwise_band<S: Simd, const MR: usize>(
         &self,

@@ -18,10 +18,10 @@
 //! tasks, so every output value is computed by the same code in the same order for any number
 //! of threads.
 
-use super::spread::Spread;
 use pulp::{Simd, WithSimd};
 
 use super::io::ConvIo;
+use super::spread::Spread;
 use crate::epilogue::Epilogue;
 use crate::error::{checked_product, KernelError, Result};
 use crate::pack::PackedWinogradWeights;
