@@ -188,15 +188,8 @@ impl Conv2dParams {
     /// image's own padding at its edges, none where the band continues the image).
     pub fn band_input(&self, out_rows: Range<usize>, input_h: usize) -> Result<(Range<usize>, Padding)> {
         self.validate()?;
-        let oh = Self::out_dim(
-            "height",
-            input_h,
-            self.pad.top,
-            self.pad.bottom,
-            self.kh,
-            self.dilation_h,
-            self.stride_h,
-        )?;
+        // Any width the kernel fits will do: only the height matters here.
+        let (oh, _) = self.output_hw(input_h, (self.kw - 1) * self.dilation_w + 1)?;
         if out_rows.is_empty() || out_rows.end > oh {
             return Err(KernelError::ShapeMismatch(format!(
                 "conv2d: output rows {out_rows:?} are not a band of the {oh} output rows"
