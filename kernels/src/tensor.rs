@@ -205,12 +205,17 @@ pub fn nchw_to_nhwc(src: &[f32], shape: Shape, dst: &mut TensorViewMut<'_>) -> R
             dst.shape()
         )));
     }
-    let plane = shape.h * shape.w;
-    for n in 0..shape.n {
-        for p in 0..plane {
-            let pixel = dst.pixel_mut(n * plane + p);
-            for (ch, v) in pixel.iter_mut().enumerate() {
-                *v = src[(n * shape.c + ch) * plane + p];
+    // Channel plane by channel plane: sequential reads, writes stepping by the pitch (a
+    // per-pixel gather with its index arithmetic cost 16 instructions per float, a checked
+    // strided iterator 11).
+    let (plane, pitch) = (shape.h * shape.w, dst.pitch());
+    let data = dst.data_mut().as_mut_ptr();
+    for (n, image) in src.chunks_exact(shape.c * plane).enumerate() {
+        for (ch, src_plane) in image.chunks_exact(plane).enumerate() {
+            for (p, &v) in src_plane.iter().enumerate() {
+                // SAFETY: pixel n * plane + p of the view, channel ch < c: inside the view's
+                // data, whose length the view checked when it was made.
+                unsafe { *data.add((n * plane + p) * pitch + ch) = v };
             }
         }
     }
@@ -235,4 +240,32 @@ pub fn nhwc_to_nchw(src: &TensorView<'_>, dst: &mut [f32]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nchw_to_nhwc_fills_a_pitched_view_and_round_trips() {
+        let shape = Shape::new(2, 3, 5, 3);
+        let src: Vec<f32> = (0..shape.elements().unwrap()).map(|i| i as f32).collect();
+        let pitch = 7;
+        let mut buf = vec![f32::NAN; (shape.pixels().unwrap() - 1) * pitch + shape.c];
+        let mut view = TensorViewMut::with_pitch(&mut buf, shape, pitch).unwrap();
+        nchw_to_nhwc(&src, shape, &mut view).unwrap();
+        let plane = shape.h * shape.w;
+        for n in 0..shape.n {
+            for p in 0..plane {
+                for ch in 0..shape.c {
+                    assert_eq!(view.pixel(n * plane + p)[ch], src[(n * shape.c + ch) * plane + p]);
+                }
+            }
+        }
+        let mut back = vec![0.0; src.len()];
+        nhwc_to_nchw(&view.as_view(), &mut back).unwrap();
+        assert_eq!(back, src);
+        // The floats between pixels are not the view's: untouched.
+        assert!(buf.chunks(pitch).all(|px| px[shape.c..].iter().all(|v| v.is_nan())));
+    }
 }
