@@ -104,7 +104,9 @@ impl BandChain {
         }
         let per_thread = out.h.div_ceil(threads);
         let (pitch, row) = (y.pitch(), out.w * y.pitch());
-        y.data_mut()
+        // The view's own floats (its slice may run on): one chunk of rows per thread.
+        let span = (out.h * out.w - 1) * pitch + out.c;
+        y.data_mut()[..span]
             .par_chunks_mut(per_thread * row)
             .zip(scratch.par_chunks_mut(len))
             .enumerate()
