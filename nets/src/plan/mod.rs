@@ -1,8 +1,9 @@
 //! Planning, done once per network and input shape: shapes are inferred, batch norm is folded
 //! into convolution weights and bias, bias/ReLU/ReLU6 and residual adds are fused into the
 //! producing convolution's store, every convolution is packed for the algorithm the kernels
-//! select, and every activation gets a slot in one arena by liveness, with concat inputs
-//! written straight into their channel slice of the concat output.
+//! select, a depthwise convolution with a large input runs with its 1x1 neighbours band by band
+//! of rows (`band`), and every activation gets a slot in one arena by liveness, with concat
+//! inputs written straight into their channel slice of the concat output.
 
 mod band;
 mod build;
