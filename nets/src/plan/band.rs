@@ -65,12 +65,21 @@ impl BandChain {
         (rows - 1) * p.stride_h + (p.kh - 1) * p.dilation_h + 1
     }
 
-    /// Scratch floats of one thread for bands of `rows` output rows: the expanded rows (when
-    /// there is an expansion) and the depthwise output rows.
+    /// Floats of the expanded rows a band of `rows` output rows reads (none without an
+    /// expansion: the depthwise reads the chain's input).
+    fn expanded_floats(&self, rows: usize) -> usize {
+        if self.expand.is_some() {
+            self.in_rows(rows) * self.mid.w * self.mid.c
+        } else {
+            0
+        }
+    }
+
+    /// Scratch floats of one thread for bands of `rows` output rows: the expanded rows and the
+    /// depthwise output rows.
     fn floats(&self, rows: usize) -> usize {
         let ow = self.depthwise.conv.params().output_hw(self.mid.h, self.mid.w).map_or(0, |(_, w)| w);
-        let expanded = if self.expand.is_some() { self.in_rows(rows) * self.mid.w * self.mid.c } else { 0 };
-        expanded + rows * ow * self.mid.c
+        self.expanded_floats(rows) + rows * ow * self.mid.c
     }
 
     /// Scratch floats of one thread.
@@ -129,8 +138,7 @@ impl BandChain {
     ) -> lineage_kernels::Result<()> {
         let p = *self.depthwise.conv.params();
         let mid_row = self.mid.w * self.mid.c;
-        let expanded_len = if self.expand.is_some() { self.in_rows(self.band) * mid_row } else { 0 };
-        let (expanded, dw_out) = scratch.split_at_mut(expanded_len);
+        let (expanded, dw_out) = scratch.split_at_mut(self.expanded_floats(self.band));
         // The image rows held at the top of `expanded`.
         let mut held = 0..0;
         for start in rows.clone().step_by(self.band) {
@@ -144,14 +152,15 @@ impl BandChain {
                         let from = kept.start - held.start..kept.end - held.start;
                         expanded.copy_within(from.start * mid_row..from.end * mid_row, 0);
                     }
+                    let held_shape = Shape { h: in_rows.len(), ..self.mid };
                     if kept.end < in_rows.end {
-                        let mut dst = TensorViewMut::new(expanded, Shape { h: in_rows.len(), ..self.mid })?;
+                        let mut dst = TensorViewMut::new(expanded, held_shape)?;
                         let mut dst = dst.rows_mut(kept.len()..in_rows.len())?;
                         let act = Epilogue::activation(expand.act);
                         expand.conv.run_serial(&x.rows(kept.end..in_rows.end)?, &mut dst, &act, &mut [])?;
                     }
                     held = in_rows.clone();
-                    TensorView::new(expanded, Shape { h: in_rows.len(), ..self.mid })?
+                    TensorView::new(expanded, held_shape)?
                 }
                 None => x.rows(in_rows)?,
             };
