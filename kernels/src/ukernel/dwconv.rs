@@ -115,26 +115,28 @@ pub(crate) unsafe fn dwconv_f32_row_run<
     valid: usize,
 ) {
     let lanes = S::F32_LANES;
-    let mut rows = TileRows::<KH> { x, pitch: [lanes; KH] };
+    // One column offset for all KH rows: stepping KH pointers lets the compiler pack them in a
+    // vector register, which then leaves too few registers for the weights.
+    let mut column = 0;
     let mut out = out;
     let mut left = n;
     // SAFETY (all three tile kinds): each tile reads columns below (n - 1) * SW + KW of its
     // rows and writes pixels below n, per the contract; the steps move past the tile just done.
     unsafe {
         while left >= OW {
-            row_run_tile::<S, KH, KW, SW, OW, MASKED, RES, ACT>(simd, w, bias, &rows, &out, valid);
-            rows.x = rows.x.map(|p| p.add(OW * SW * lanes));
+            row_run_tile::<S, KH, KW, SW, OW, MASKED, RES, ACT>(simd, w, bias, &x, column, &out, valid);
+            column += OW * SW * lanes;
             out = out.advance(OW);
             left -= OW;
         }
         while left >= 2 {
-            row_run_tile::<S, KH, KW, SW, 2, MASKED, RES, ACT>(simd, w, bias, &rows, &out, valid);
-            rows.x = rows.x.map(|p| p.add(2 * SW * lanes));
+            row_run_tile::<S, KH, KW, SW, 2, MASKED, RES, ACT>(simd, w, bias, &x, column, &out, valid);
+            column += 2 * SW * lanes;
             out = out.advance(2);
             left -= 2;
         }
         if left == 1 {
-            row_run_tile::<S, KH, KW, SW, 1, MASKED, RES, ACT>(simd, w, bias, &rows, &out, valid);
+            row_run_tile::<S, KH, KW, SW, 1, MASKED, RES, ACT>(simd, w, bias, &x, column, &out, valid);
         }
     }
 }
@@ -157,14 +159,16 @@ unsafe fn row_run_tile<
     simd: S,
     w: &[[S::f32s; KW]; KH],
     bias: S::f32s,
-    rows: &TileRows<KH>,
+    x: &[*const f32; KH],
+    column: usize,
     out: &RowStore,
     valid: usize,
 ) {
+    let rows = TileRows::<KH> { x: x.map(|p| p.wrapping_add(column)), pitch: [S::F32_LANES; KH] };
     let mut acc = [bias; T];
     // SAFETY: per the contract; the staged columns are whole vectors, the T pixels the row's.
     unsafe {
-        dwconv_f32_row::<S, KH, KW, SW, T, false>(simd, &mut acc, w, rows, S::F32_LANES);
+        dwconv_f32_row::<S, KH, KW, SW, T, false>(simd, &mut acc, w, &rows, S::F32_LANES);
         store_row::<S, T, MASKED, RES, ACT>(simd, &acc, out, T, valid);
     }
 }
