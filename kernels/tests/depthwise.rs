@@ -50,7 +50,7 @@ proptest! {
     #![proptest_config(lineage_kernels::testing::proptest_config(12))]
 
     /// MobileNet-sized layers, by rows (under 256 channels) and staged (from 256): several
-    /// channel chunks (the last one partial), rows wider than one staged segment, row bands.
+    /// channel chunks (the last one partial), row bands.
     #[test]
     fn depthwise_wide_layers_match_reference(
         problem in conv_problems(wide_space(vec![96, 144, 200, 256, 300, 520], 3..=5))
@@ -58,12 +58,22 @@ proptest! {
         check(&problem)?;
     }
 
-    /// The staged path only (256+ channels, 3x3 and 5x5, no dilation): segments, bands and the
+    /// The staged path only (256+ channels, 3x3 and 5x5, no dilation): chunks, bands and the
     /// ring's zero rows and columns in every case.
     #[test]
     fn depthwise_staged_layers_match_reference(
         problem in conv_problems(wide_space(vec![256, 300, 520], 3..=3))
             .prop_union(conv_problems(wide_space(vec![256, 300, 520], 5..=5)))
+    ) {
+        check(&problem)?;
+    }
+
+    /// Rows wider than a staged ring holds for one channel vector (5x5 from about 100 pixels on
+    /// 8 lanes, 3x3 from 170), so the staged tasks cut them into segments.
+    #[test]
+    fn depthwise_rows_wider_than_a_ring_match_reference(
+        problem in conv_problems(ConvSpace { hw: 100..=180, ..wide_space(vec![3, 8, 9, 17], 5..=5) })
+            .prop_union(conv_problems(ConvSpace { hw: 170..=180, ..wide_space(vec![8, 9], 3..=3) }))
     ) {
         check(&problem)?;
     }

@@ -133,29 +133,23 @@ struct Split {
 }
 
 impl Split {
-    /// The widest chunk (up to [`CHUNK`]) whose ring still holds segments of 16 output columns
-    /// (or the whole row), then the channels and columns cut in that many equal parts (whole
-    /// vectors), and on several threads as many row bands as make about eight tasks per thread:
-    /// with 144 channels, chunks of 64, 64 and 16 left two threads with 4 and 2.75 chunks'
-    /// work. One thread takes whole columns (a band restages its first rows).
+    /// Whole output rows when one channel vector's ring holds them, else the widest segments
+    /// it holds, in equal parts; then the most channels (up to [`CHUNK`], whole vectors, equal
+    /// parts) whose ring holds the segment; on several threads as many row bands as make about
+    /// eight tasks per thread (with 144 channels, chunks of 64, 64 and 16 left two threads
+    /// with 4 and 2.75 chunks' work). Long segments first: each channel vector of a row costs
+    /// its weights, its epilogue choice and a partial last tile (AVX2, 144 channels at 28x28:
+    /// about 100 instructions per vector row against 17 per output).
     fn new(job: &ConvIo, lanes: usize, kh: usize, kw: usize, sw: usize) -> Split {
         let (c, ow) = (job.out.c, job.out.w);
-        let mut chunk = c.div_ceil(lanes).min(CHUNK.div_ceil(lanes)) * lanes;
-        let segment_for = |chunk: usize| {
-            let columns = STAGE_FLOATS / (kh * chunk);
-            if columns < kw {
-                0
-            } else {
-                ((columns - kw) / sw + 1).min(ow)
-            }
-        };
-        while chunk > lanes && segment_for(chunk) < ow.min(16) {
-            chunk = (chunk / 2).div_ceil(lanes) * lanes;
-        }
-        // Equal parts are no wider than the widest, so their ring still fits.
-        let segments = ow.div_ceil(segment_for(chunk).max(1));
+        // Channel vectors whose ring holds `segment` output columns.
+        let vectors_for = |segment: usize| STAGE_FLOATS / (kh * ((segment - 1) * sw + kw) * lanes);
+        let widest = (1..=ow).rev().find(|&s| vectors_for(s) >= 1).unwrap_or(1);
+        let segments = ow.div_ceil(widest);
         let segment = ow.div_ceil(segments);
-        let chunk = c.div_ceil(c.div_ceil(chunk)).div_ceil(lanes) * lanes;
+        // Equal parts are no wider than the widest, so their ring still fits.
+        let most = vectors_for(segment).clamp(1, (CHUNK / lanes).max(1)) * lanes;
+        let chunk = c.div_ceil(c.div_ceil(most)).div_ceil(lanes) * lanes;
         let chunks = c.div_ceil(chunk);
         let columns = job.out.n * chunks * segments;
         let threads = job.spread.threads();
@@ -226,6 +220,11 @@ impl<const KH: usize, const KW: usize, const SW: usize, const OW: usize> WithSim
         let mut slot_row = [isize::MIN; KH];
         // Input column of staged column 0 (negative in the left padding).
         let ix0 = (task.cols.start * SW) as isize - p.pad.left as isize;
+        // Staged columns [inside) hold image pixels, the rest are padding in every row: zeroed
+        // here once, so that staging a row copies (or zeroes) only its inside columns.
+        let inside = image_columns(true, ix0, job.input.w, columns);
+        // SAFETY: every plane's KH slots hold `columns` vectors.
+        unsafe { zero_padding_columns::<S>(simd, ring, vectors * KH, columns, &inside) };
         // SAFETY: n < batch; the chunk's first channel is a channel of every pixel.
         let image =
             unsafe { job.x.add(task.n * job.input.h * job.input.w * job.x_pitch + task.channels.start) };
@@ -246,7 +245,7 @@ impl<const KH: usize, const KW: usize, const SW: usize, const OW: usize> WithSim
                         .then(|| unsafe { image.add(iy as usize * job.input.w * job.x_pitch) });
                     // SAFETY: the ring holds `vectors` planes of KH slots of `slot_len` floats.
                     unsafe {
-                        stage_row(simd, row, &task, ix0, columns, ring.add(slot * slot_len), KH * slot_len)
+                        stage_row(simd, row, &task, ix0, &inside, ring.add(slot * slot_len), KH * slot_len)
                     };
                 }
                 *slot_of = slot;
@@ -339,20 +338,42 @@ impl<S: Simd, const KH: usize, const KW: usize, const SW: usize, const OW: usize
     }
 }
 
-/// Copies input row `x` (the chunk's first channel at pixel 0; `None` for a row of the
-/// padding) into one slot of every plane of the ring: staged column j is input column
-/// `ix0 + j`, zeros outside the image and in the chunk's tail lanes.
+/// Zeroes the staged columns outside `inside` of `slots` slots of `columns` vectors.
+///
+/// # Safety
+/// `ring` must be writable for `slots * columns` vectors.
+#[inline(always)]
+unsafe fn zero_padding_columns<S: Simd>(
+    simd: S,
+    ring: *mut f32,
+    slots: usize,
+    columns: usize,
+    inside: &std::ops::Range<usize>,
+) {
+    let (lanes, zero) = (S::F32_LANES, simd.splat_f32s(0.0));
+    for slot in 0..slots {
+        for j in (0..inside.start).chain(inside.end..columns) {
+            // SAFETY: slot < slots and j < columns.
+            unsafe { store::<S>(ring.add((slot * columns + j) * lanes), zero) };
+        }
+    }
+}
+
+/// Stages input row `x` (the chunk's first channel at pixel 0; `None` for a row of the padding)
+/// in one slot of every plane of the ring: staged column j in `inside` is input column
+/// `ix0 + j` (zeros for a padding row and in the chunk's tail lanes). The other columns are
+/// padding, zeroed once per task.
 ///
 /// # Safety
 /// `x` must be readable for the chunk's channels at every pixel of the row; `slot` writable for
-/// `columns` vectors in each of the chunk's planes, `plane` floats apart.
+/// the `inside` vectors in each of the chunk's planes, `plane` floats apart.
 #[inline(always)]
 unsafe fn stage_row<S: Simd>(
     simd: S,
     x: Option<*const f32>,
     task: &StagedTask<'_>,
     ix0: isize,
-    columns: usize,
+    inside: &std::ops::Range<usize>,
     slot: *mut f32,
     plane: usize,
 ) {
@@ -360,25 +381,21 @@ unsafe fn stage_row<S: Simd>(
     let lanes = S::F32_LANES;
     let c = task.channels.len();
     let zero = simd.splat_f32s(0.0);
-    // Staged columns [inside) hold image pixels; the rest are padding.
-    let inside = image_columns(x.is_some(), ix0, job.input.w, columns);
     for (v, c0) in (0..c).step_by(lanes).enumerate() {
-        // SAFETY: per the contract, plane v's slot holds `columns` vectors.
-        let dst = unsafe { slot.add(v * plane) };
-        for j in 0..inside.start {
-            // SAFETY: j < columns.
-            unsafe { store::<S>(dst.add(j * lanes), zero) };
-        }
-        for j in inside.end..columns {
-            // SAFETY: j < columns.
-            unsafe { store::<S>(dst.add(j * lanes), zero) };
-        }
-        let Some(x) = x else { continue };
+        // SAFETY: per the contract, plane v's slot holds the inside vectors.
+        let mut d = unsafe { slot.add(v * plane + inside.start * lanes) };
+        let Some(x) = x else {
+            for _ in inside.clone() {
+                // SAFETY: as above, one vector further per column.
+                unsafe { store::<S>(d, zero) };
+                d = d.wrapping_add(lanes);
+            }
+            continue;
+        };
         // SAFETY: the first inside column is a pixel of the row (not negative), and each step
         // moves one pixel along the row and one vector along the slot, staying inside both.
         unsafe {
             let mut src = x.add((ix0 + inside.start as isize) as usize * job.x_pitch + c0);
-            let mut d = dst.add(inside.start * lanes);
             if c0 + lanes <= c {
                 for _ in inside.clone() {
                     store::<S>(d, load::<S>(src));
