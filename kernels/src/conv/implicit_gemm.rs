@@ -10,6 +10,7 @@
 use pulp::{Simd, WithSimd};
 
 use super::io::{ConvIo, Job};
+use super::ring::{image_columns, Ring};
 use super::spread::Spread;
 use crate::epilogue::Epilogue;
 use crate::error::Result;
@@ -22,6 +23,12 @@ use crate::ukernel::simd::{array_from_fn, load, with_fixed_epilogue, FixedEpilog
 
 /// Output pixels per task: a multiple of every tile height (4, 6, 8).
 const BAND: usize = 96;
+
+/// Input channels up to which a layer runs on staged rows (see [`Task::staged_band`]).
+const STAGED_MAX_C_IN: usize = 4;
+
+/// Floats of a task's staged input rows (32 KiB on its stack).
+const STAGED_FLOATS: usize = 8192;
 
 /// Runs the packed convolution `y = act(conv(x) + bias + residual)` on the current rayon pool.
 pub(crate) fn run(
@@ -116,6 +123,12 @@ impl Task<'_> {
             && chunks == 1
         {
             return self.pointwise_band::<S, MR>(simd, p0..p1, b0..b1);
+        }
+        if chunks == 1 && p.dilation_h == 1 && p.dilation_w == 1 && p.c_in <= STAGED_MAX_C_IN {
+            let widest = (p1 - p0).min(job.out.w);
+            if p.kh * ((widest - 1) * p.stride_w + p.kw) * c_in <= STAGED_FLOATS {
+                return self.staged_band::<S, MR>(simd, p0..p1, b0..b1);
+            }
         }
         // A whole kernel row is one contiguous K segment when its pixels are adjacent in memory
         // and the chunk spans every input channel.
@@ -220,6 +233,135 @@ impl Task<'_> {
         with_fixed_epilogue(self.job.residual.is_some(), self.job.activation, band);
     }
 
+    /// The band of a layer with few input channels (an image stem: 3 -> 32 3x3 stride 2, 3 -> 64
+    /// 7x7 stride 2), row segment by row segment: the segment's KH input rows are copied with
+    /// their padding as zeros, so a kernel row is one contiguous K segment of KW * c_in floats
+    /// for every pixel of a tile, the tile's rows are one pointer stepped by SW * c_in, and
+    /// the per-tile window bookkeeping and border checks of the general path, which weigh
+    /// against a K of only 27, go away; the epilogue is fixed once per band, the tiles start
+    /// from the bias.
+    #[inline(always)]
+    fn staged_band<S: Simd, const MR: usize>(
+        &self,
+        simd: S,
+        pixels: std::ops::Range<usize>,
+        blocks: std::ops::Range<usize>,
+    ) {
+        let band = StagedBand::<S, MR> { task: self, simd, pixels, blocks };
+        with_fixed_epilogue(self.job.residual.is_some(), self.job.activation, band);
+    }
+
+    /// [`Self::staged_band`] with its epilogue fixed: stages and computes each output row
+    /// segment of the band in turn.
+    #[inline(always)]
+    fn staged_segments<S: Simd, const MR: usize, const RES: bool, const ACT: u8>(
+        &self,
+        simd: S,
+        pixels: std::ops::Range<usize>,
+        blocks: std::ops::Range<usize>,
+    ) {
+        let job = self.job;
+        let p = &job.packed.params;
+        let c_in = p.c_in;
+        let mut ring = core::mem::MaybeUninit::<Ring<STAGED_FLOATS>>::uninit();
+        let staged = ring.as_mut_ptr().cast::<f32>();
+        let mut cursor = PixelCursor::at(pixels.start, job.out);
+        let mut t0 = pixels.start;
+        while t0 < pixels.end {
+            let n = (job.out.w - cursor.ox).min(pixels.end - t0);
+            let columns = (n - 1) * p.stride_w + p.kw;
+            let row_len = columns * c_in;
+            debug_assert!(p.kh * row_len <= STAGED_FLOATS, "staged_band's caller checks the size");
+            let ix0 = (cursor.ox * p.stride_w) as isize - p.pad.left as isize;
+            let inside = image_columns(true, ix0, job.input.w, columns);
+            for ky in 0..p.kh {
+                let iy = (cursor.oy * p.stride_h + ky) as isize - p.pad.top as isize;
+                // SAFETY: the staged rows hold kh rows of row_len floats (checked by the caller).
+                let dst = unsafe { staged.add(ky * row_len) };
+                let row = (iy >= 0 && iy < job.input.h as isize).then(|| {
+                    // SAFETY: row iy of image n is inside the input.
+                    unsafe { job.x.add((cursor.n * job.input.h + iy as usize) * job.input.w * job.x_pitch) }
+                });
+                // SAFETY: dst holds `columns` pixels of c_in floats; the row, iw pixels.
+                unsafe { stage_pixels(row, job.x_pitch, c_in, ix0, &inside, columns, dst) };
+            }
+            let (whole, tail) = split_tail::<MR>(0..n);
+            let segment = StagedSegment { staged, row_len, t0 };
+            self.staged_tiles::<S, MR, RES, ACT>(simd, &segment, whole, blocks.clone());
+            match tail.len() {
+                0 => {}
+                1 | 2 => self.staged_tiles::<S, 2, RES, ACT>(simd, &segment, tail, blocks.clone()),
+                3 | 4 => self.staged_tiles::<S, 4, RES, ACT>(simd, &segment, tail, blocks.clone()),
+                _ => self.staged_tiles::<S, MR, RES, ACT>(simd, &segment, tail, blocks.clone()),
+            }
+            t0 += n;
+            cursor = PixelCursor::at(t0, job.out);
+        }
+    }
+
+    /// The register tiles of MR pixels over the segment's pixels `tiles` (relative to its start;
+    /// the last one partial when MR does not divide their count).
+    #[inline(always)]
+    fn staged_tiles<S: Simd, const MR: usize, const RES: bool, const ACT: u8>(
+        &self,
+        simd: S,
+        segment: &StagedSegment,
+        tiles: std::ops::Range<usize>,
+        blocks: std::ops::Range<usize>,
+    ) {
+        let job = self.job;
+        let p = &job.packed.params;
+        let (lanes, nr) = (S::F32_LANES, job.packed.nr);
+        let step = p.stride_w * p.c_in;
+        for o in tiles.clone().step_by(MR) {
+            let rows = MR.min(tiles.end - o);
+            // Rows past the segment's end repeat its last pixel (computed, never stored).
+            let x = array_from_fn(|r| segment.staged.wrapping_add((o + r.min(rows - 1)) * step).cast_const());
+            for block in blocks.clone() {
+                let nv = (job.out.c - block * nr).div_ceil(lanes).min(nr / lanes);
+                by_width!(
+                    lanes,
+                    nv,
+                    self.staged_tile::<S, MR, RES, ACT>(simd, &x, segment, segment.t0 + o, rows, block)
+                );
+            }
+        }
+    }
+
+    /// One MR x NV register tile of a staged segment: the bias, one K segment of KW * c_in per
+    /// kernel row, then the store of `rows` pixels from output pixel `t0`.
+    #[inline(always)]
+    fn staged_tile<S: Simd, const MR: usize, const RES: bool, const ACT: u8, const NV: usize>(
+        &self,
+        simd: S,
+        x: &[*const f32; MR],
+        segment: &StagedSegment,
+        t0: usize,
+        rows: usize,
+        block: usize,
+    ) {
+        let packed = self.job.packed;
+        let p = &packed.params;
+        let (k, nr) = (p.kw * p.c_in, packed.nr);
+        let mut acc = self.bias_tile::<S, MR, NV>(block);
+        for ky in 0..p.kh {
+            let xr = x.map(|row| row.wrapping_add(ky * segment.row_len));
+            // SAFETY: each tile row starts a window's kernel row ky in the staged rows, k floats
+            // long; block's panel holds kh * k rows of nr floats (one chunk, taps row-major).
+            unsafe {
+                gemm_f32_accumulate::<S, MR, NV>(
+                    simd,
+                    &mut acc,
+                    &xr,
+                    packed.weights.as_ptr().add((block * p.kh + ky) * k * nr),
+                    nr,
+                    k,
+                )
+            };
+        }
+        self.store_tile::<S, MR, RES, ACT, NV>(simd, &acc, t0, rows, block);
+    }
+
     /// The register tiles of MR pixels of a pointwise band (the last one partial when MR does
     /// not divide the pixel count).
     #[inline(always)]
@@ -248,7 +390,6 @@ impl Task<'_> {
     /// One MR x NV register tile of [`Self::pointwise_band`]: the bias, all of K, then the
     /// store of `rows` pixels from pixel `t0`.
     #[inline(always)]
-    #[allow(clippy::needless_range_loop)] // j names the tile's vector column
     fn pointwise_tile<S: Simd, const MR: usize, const RES: bool, const ACT: u8, const NV: usize>(
         &self,
         simd: S,
@@ -257,15 +398,9 @@ impl Task<'_> {
         rows: usize,
         block: usize,
     ) {
-        let job = self.job;
-        let packed = job.packed;
+        let packed = self.job.packed;
         let (c_in, nr) = (packed.params.c_in, packed.nr);
-        let lanes = S::F32_LANES;
-        let oc0 = block * nr;
-        // SAFETY: the bias is padded to whole blocks.
-        let bias: [S::f32s; NV] =
-            array_from_fn(|j| unsafe { load::<S>(packed.bias.as_ptr().add(oc0 + j * lanes)) });
-        let mut acc = [bias; MR];
+        let mut acc = self.bias_tile::<S, MR, NV>(block);
         // SAFETY: each row holds c_in channels; block's panel is c_in rows of nr floats (one
         // chunk, one tap).
         unsafe {
@@ -278,14 +413,43 @@ impl Task<'_> {
                 c_in,
             )
         };
+        self.store_tile::<S, MR, RES, ACT, NV>(simd, &acc, t0, rows, block);
+    }
+
+    /// A tile's accumulators set to block `block`'s bias.
+    #[inline(always)]
+    fn bias_tile<S: Simd, const MR: usize, const NV: usize>(&self, block: usize) -> [[S::f32s; NV]; MR] {
+        let packed = self.job.packed;
+        let oc0 = block * packed.nr;
+        // SAFETY: the bias is padded to whole blocks.
+        let bias: [S::f32s; NV] =
+            array_from_fn(|j| unsafe { load::<S>(packed.bias.as_ptr().add(oc0 + j * S::F32_LANES)) });
+        [bias; MR]
+    }
+
+    /// Stores the first `rows` rows of a tile of block `block` at the consecutive output pixels
+    /// from `t0`, with the epilogue fixed (RES, ACT) and the bias already in `acc`.
+    #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // j names the tile's vector column
+    fn store_tile<S: Simd, const MR: usize, const RES: bool, const ACT: u8, const NV: usize>(
+        &self,
+        simd: S,
+        acc: &[[S::f32s; NV]; MR],
+        t0: usize,
+        rows: usize,
+        block: usize,
+    ) {
+        let job = self.job;
+        let lanes = S::F32_LANES;
+        let oc0 = block * job.packed.nr;
         let valid = (job.out.c - oc0).min(NV * lanes) - (NV - 1) * lanes;
         // SAFETY: t0 is an output pixel and oc0 one of its channels.
         let out = unsafe { job.row_store(t0, oc0) };
         for j in 0..NV {
             let column: [S::f32s; MR] = array_from_fn(|r| acc[r][j]);
             let out = out.next_channels(j * lanes);
-            // SAFETY: pixels t0..t0 + rows are outputs; vector j holds lanes channels, the
-            // last one `valid`.
+            // SAFETY: pixels t0..t0 + rows are outputs (the caller's tile); vector j holds
+            // lanes channels, the last one `valid`.
             unsafe {
                 if j + 1 < NV || valid == lanes {
                     store_row::<S, MR, false, RES, ACT>(simd, &column, &out, rows, lanes)
@@ -431,6 +595,65 @@ impl<S: Simd, const MR: usize> FixedEpilogue for PointwiseBand<'_, S, MR> {
             1 | 2 => task.pointwise_tiles::<S, 2, RES, ACT>(simd, tail, self.blocks),
             3 | 4 => task.pointwise_tiles::<S, 4, RES, ACT>(simd, tail, self.blocks),
             _ => task.pointwise_tiles::<S, MR, RES, ACT>(simd, tail, self.blocks),
+        }
+    }
+}
+
+/// A staged band with its epilogue fixed (see [`Task::staged_band`]).
+struct StagedBand<'a, S: Simd, const MR: usize> {
+    task: &'a Task<'a>,
+    simd: S,
+    pixels: std::ops::Range<usize>,
+    blocks: std::ops::Range<usize>,
+}
+
+impl<S: Simd, const MR: usize> FixedEpilogue for StagedBand<'_, S, MR> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const RES: bool, const ACT: u8>(self) {
+        self.task.staged_segments::<S, MR, RES, ACT>(self.simd, self.pixels, self.blocks);
+    }
+}
+
+/// One output row segment's staged input rows: KH rows of `row_len` floats from `staged`, for
+/// the output pixels from `t0`.
+struct StagedSegment {
+    staged: *mut f32,
+    row_len: usize,
+    t0: usize,
+}
+
+/// Copies the pixels of input row `row` (`None`: a row of the padding) at input columns
+/// `ix0..ix0 + columns` to `dst`, `c_in` floats each, with zeros outside the `inside` columns.
+///
+/// # Safety
+/// `row` must be readable for the row's pixels (`pitch` floats apart, c_in each) at the inside
+/// columns; `dst` writable for `columns * c_in` floats.
+#[inline(always)]
+unsafe fn stage_pixels(
+    row: Option<*const f32>,
+    pitch: usize,
+    c_in: usize,
+    ix0: isize,
+    inside: &std::ops::Range<usize>,
+    columns: usize,
+    dst: *mut f32,
+) {
+    let inside = if row.is_some() { inside.clone() } else { 0..0 };
+    // SAFETY (all writes): below columns * c_in; the reads are inside columns of the row.
+    unsafe {
+        core::ptr::write_bytes(dst, 0, inside.start * c_in);
+        core::ptr::write_bytes(dst.add(inside.end * c_in), 0, (columns - inside.end) * c_in);
+        let Some(row) = row else { return };
+        let src = row.add((ix0 + inside.start as isize) as usize * pitch);
+        let dst = dst.add(inside.start * c_in);
+        if pitch == c_in {
+            core::ptr::copy_nonoverlapping(src, dst, inside.len() * c_in);
+        } else {
+            for j in 0..inside.len() {
+                core::ptr::copy_nonoverlapping(src.add(j * pitch), dst.add(j * c_in), c_in);
+            }
         }
     }
 }
