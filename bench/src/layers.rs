@@ -72,6 +72,9 @@ pub const LAYERS: &[Layer] = &[
     conv("inception3/3x1/384@8", (384, 384), (3, 1), 1, Padding::symmetric(1, 0), 8),
     // AlexNet conv1: large kernel, stride 4, only 3 input channels.
     conv("alexnet/11x11s4/3-96@224", (3, 96), (11, 11), 4, Padding::uniform(2), 224),
+    // The image stems of ResNet-50 and MobileNet v2: 3 input channels, stride 2.
+    conv("resnet50/7x7s2/3-64@224", (3, 64), (7, 7), 2, Padding::uniform(3), 224),
+    conv("mobilenet/3x3s2/3-32@224", (3, 32), (3, 3), 2, SAME3, 224),
     // Depthwise 3x3 (MobileNet v1/v2), stride 1 and 2.
     grouped3x3("mobilenet/dw3x3/32@112", 32, 32, 1, 112),
     grouped3x3("mobilenet/dw3x3/144@56", 144, 144, 1, 56),
