@@ -44,6 +44,17 @@ proptest! {
     }))) {
         check(&problem)?;
     }
+
+    /// Rows of 1-4 pixels at stride 2, where a window on the left padding can also end past the
+    /// row (then the border tile must not run).
+    #[test]
+    fn depthwise_tiny_rows_match_reference(problem in conv_problems(ConvSpace {
+        stride: 2..=2, dilation: 1..=1, hw: 1..=4, ..depthwise_space(3..=3)
+    }).prop_union(conv_problems(ConvSpace {
+        stride: 2..=2, dilation: 1..=1, hw: 1..=4, ..depthwise_space(5..=5)
+    }))) {
+        check(&problem)?;
+    }
 }
 
 proptest! {

@@ -564,26 +564,44 @@ impl<const MASKED: bool> Task<'_, MASKED> {
                 base.pitch[ky] = job.x_pitch;
             }
         }
-        self.general::<S>(simd, ctx, 0..lo);
+        // The left border: a one-pixel tile that skips the padding columns, where it is one or
+        // two of them (the general window costs about ten times as many instructions).
+        for ox in 0..lo {
+            let right_inside = ox * SW + KW <= iw + pad_left;
+            match (right_inside, pad_left - ox * SW) {
+                (true, 1) => self.tile::<S, KH, KW, SW, 1, 1>(simd, ctx, &base, ox),
+                (true, 2) => self.tile::<S, KH, KW, SW, 1, 2>(simd, ctx, &base, ox),
+                _ => self.general::<S>(simd, ctx, ox..ox + 1),
+            }
+        }
         let mut ox = lo;
         while ox + OW <= hi {
-            self.tile::<S, KH, KW, SW, OW>(simd, ctx, &base, ox);
+            self.tile::<S, KH, KW, SW, OW, 0>(simd, ctx, &base, ox);
             ox += OW;
         }
         // The rest in tiles of 2 (sharing input columns), then 1.
         while ox + 2 <= hi {
-            self.tile::<S, KH, KW, SW, 2>(simd, ctx, &base, ox);
+            self.tile::<S, KH, KW, SW, 2, 0>(simd, ctx, &base, ox);
             ox += 2;
         }
         while ox < hi {
-            self.tile::<S, KH, KW, SW, 1>(simd, ctx, &base, ox);
+            self.tile::<S, KH, KW, SW, 1, 0>(simd, ctx, &base, ox);
             ox += 1;
         }
         self.general::<S>(simd, ctx, hi..ow);
     }
 
+    /// OW outputs of every vector from pixel `ox`, whose windows' first SKIP columns are the
+    /// left padding.
     #[inline(always)]
-    fn tile<S: Simd, const KH: usize, const KW: usize, const SW: usize, const OW: usize>(
+    fn tile<
+        S: Simd,
+        const KH: usize,
+        const KW: usize,
+        const SW: usize,
+        const OW: usize,
+        const SKIP: usize,
+    >(
         &self,
         simd: S,
         ctx: &RowCtx,
@@ -591,22 +609,25 @@ impl<const MASKED: bool> Task<'_, MASKED> {
         ox: usize,
     ) {
         let lanes = S::F32_LANES;
-        let ix0 = ox * SW - ctx.pad_left;
+        // Negative by SKIP columns on the border: those are never read.
+        let ix0 = (ox * SW) as isize - ctx.pad_left as isize;
         for block in self.blocks.clone() {
             let (weights, bias) = vector_weights::<S, KH, KW>(self.job.packed, block * lanes);
-            // SAFETY: ox >= lo, so ix0 >= 0, and block * lanes < c; zero rows have pitch 0 and
-            // stay on the zero vector.
+            // Zero rows have pitch 0 and stay on the zero vector; block * lanes < c. The pointer
+            // is only dereferenced from column SKIP on (below, it may be before the row).
             let rows = TileRows::<KH> {
-                x: core::array::from_fn(|ky| unsafe {
-                    base.x[ky].add(ix0 * base.pitch[ky] + if base.pitch[ky] == 0 { 0 } else { block * lanes })
+                x: core::array::from_fn(|ky| {
+                    let channel = if base.pitch[ky] == 0 { 0 } else { block * lanes };
+                    base.x[ky].wrapping_offset(ix0 * base.pitch[ky] as isize + channel as isize)
                 }),
                 pitch: base.pitch,
             };
             let mut acc = [bias; OW];
-            // SAFETY: ox + OW <= hi, so columns ix0 .. ix0 + (OW - 1) * SW + KW are inside the
-            // image row (or the zero vector); the outputs ox .. ox + OW are inside the row.
+            // SAFETY: columns ix0 + SKIP .. ix0 + (OW - 1) * SW + KW are inside the image row (or
+            // the zero vector): on the border ix0 + SKIP = 0 and the window ends inside, else
+            // ox >= lo and ox + OW <= hi; the outputs ox .. ox + OW are inside the row.
             unsafe {
-                dwconv_f32_row::<S, KH, KW, SW, OW, MASKED>(simd, &mut acc, &weights, &rows, ctx.valid);
+                dwconv_f32_row::<S, KH, KW, SW, OW, SKIP, MASKED>(simd, &mut acc, &weights, &rows, ctx.valid);
                 self.store_tile::<S, OW>(simd, ctx, acc, ox, block);
             }
         }

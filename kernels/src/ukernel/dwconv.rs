@@ -52,10 +52,12 @@ pub(crate) struct TileRows<const KH: usize> {
     pub pitch: [usize; KH],
 }
 
-/// `acc[o] += sum over (ky, kx) of x[ky][o * SW + kx] * w[ky][kx]` for the OW outputs of a tile.
+/// `acc[o] += sum over (ky, kx) of x[ky][o * SW + kx] * w[ky][kx]` for the OW outputs of a tile,
+/// the columns below SKIP being padding (zeros, not read: a tile on the row's left border).
 ///
 /// # Safety
-/// Row `ky` must be readable (all lanes, or the masked ones) at columns `0..(OW - 1) * SW + KW`.
+/// Row `ky` must be readable (all lanes, or the masked ones) at columns `SKIP..(OW - 1) * SW +
+/// KW`; its pointer need not be valid below column SKIP.
 #[inline(always)]
 #[allow(clippy::needless_range_loop)] // ky indexes both the rows and the weights
 pub(crate) unsafe fn dwconv_f32_row<
@@ -64,6 +66,7 @@ pub(crate) unsafe fn dwconv_f32_row<
     const KW: usize,
     const SW: usize,
     const OW: usize,
+    const SKIP: usize,
     const MASKED: bool,
 >(
     simd: S,
@@ -73,9 +76,11 @@ pub(crate) unsafe fn dwconv_f32_row<
     valid: usize,
 ) {
     for ky in 0..KH {
-        for col in 0..(OW - 1) * SW + KW {
+        for col in SKIP..(OW - 1) * SW + KW {
             // SAFETY: col is one of the tile's readable input columns.
-            let xv = unsafe { load_channels::<S, MASKED>(simd, rows.x[ky].add(col * rows.pitch[ky]), valid) };
+            let xv = unsafe {
+                load_channels::<S, MASKED>(simd, rows.x[ky].wrapping_add(col * rows.pitch[ky]), valid)
+            };
             for (o, a) in acc.iter_mut().enumerate() {
                 // The tap of output o that reads this column, if any (resolved at compile time).
                 if col >= o * SW && col - o * SW < KW {
@@ -168,7 +173,7 @@ unsafe fn row_run_tile<
     let mut acc = [bias; T];
     // SAFETY: per the contract; the staged columns are whole vectors, the T pixels the row's.
     unsafe {
-        dwconv_f32_row::<S, KH, KW, SW, T, false>(simd, &mut acc, w, &rows, S::F32_LANES);
+        dwconv_f32_row::<S, KH, KW, SW, T, 0, false>(simd, &mut acc, w, &rows, S::F32_LANES);
         store_row::<S, T, MASKED, RES, ACT>(simd, &acc, out, T, valid);
     }
 }
