@@ -81,6 +81,11 @@ pub const LAYERS: &[Layer] = &[
     grouped3x3("mobilenet/dw3x3/512@14", 512, 512, 1, 14),
     grouped3x3("mobilenet/dw3x3s2/64@112", 64, 64, 2, 112),
     grouped3x3("mobilenet/dw3x3s2/512@14", 512, 512, 2, 14),
+    // Two whose input and output fit in a 512 KiB L2 (MobileNet v2's last blocks; the stride-2
+    // depthwise of a band chain, whose input rows are in cache): the rows above stream from
+    // memory on a machine with a small L3 share.
+    grouped3x3("mobilenet/dw3x3/960@7", 960, 960, 1, 7),
+    grouped3x3("mobilenet/dw3x3s2/96@28", 96, 96, 2, 28),
     // ResNeXt-50 32x4d grouped 3x3: 4, 8, 16 and 32 channels per group.
     grouped3x3("resnext50/g32x3x3/128@56", 128, 32, 1, 56),
     grouped3x3("resnext50/g32x3x3/256@28", 256, 32, 1, 28),
