@@ -37,22 +37,14 @@ proptest! {
 
     /// Square 3x3 / 5x5 only, stride 1-2, dilation 1, so the row tiles run on most pixels.
     #[test]
-    fn depthwise_row_tiles_match_reference(problem in conv_problems(ConvSpace {
-        stride: 1..=2, dilation: 1..=1, hw: 6..=24, ..depthwise_space(3..=3)
-    }).prop_union(conv_problems(ConvSpace {
-        stride: 1..=2, dilation: 1..=1, hw: 6..=24, ..depthwise_space(5..=5)
-    }))) {
+    fn depthwise_row_tiles_match_reference(problem in square_kernel_problems(1..=2, 6..=24)) {
         check(&problem)?;
     }
 
     /// Rows of 1-4 pixels at stride 2, where a window on the left padding can also end past the
     /// row (then the border tile must not run).
     #[test]
-    fn depthwise_tiny_rows_match_reference(problem in conv_problems(ConvSpace {
-        stride: 2..=2, dilation: 1..=1, hw: 1..=4, ..depthwise_space(3..=3)
-    }).prop_union(conv_problems(ConvSpace {
-        stride: 2..=2, dilation: 1..=1, hw: 1..=4, ..depthwise_space(5..=5)
-    }))) {
+    fn depthwise_tiny_rows_match_reference(problem in square_kernel_problems(2..=2, 1..=4)) {
         check(&problem)?;
     }
 }
@@ -88,6 +80,16 @@ proptest! {
     ) {
         check(&problem)?;
     }
+}
+
+/// Square 3x3 and 5x5 depthwise problems (the row tiles' kernels) without dilation.
+fn square_kernel_problems(
+    stride: std::ops::RangeInclusive<usize>,
+    hw: std::ops::RangeInclusive<usize>,
+) -> impl Strategy<Value = ConvProblem> {
+    let space =
+        |k| ConvSpace { stride: stride.clone(), dilation: 1..=1, hw: hw.clone(), ..depthwise_space(k..=k) };
+    conv_problems(space(3)).prop_union(conv_problems(space(5)))
 }
 
 /// Depthwise layers of `channels` on 30-60 pixel rows, strides 1-2, no dilation.
