@@ -1,7 +1,9 @@
 //! The implicit-GEMM engine behind the direct, pointwise and factorized convolutions: no im2col
 //! buffer; each register tile computes, per kernel tap, MR input-row pointers (a shared zero
 //! row stands in for padding) and runs the GEMM micro-kernel over them. A 1x1 stride-1
-//! unpadded layer takes a leaner band loop whose rows are plain pixel steps.
+//! unpadded layer takes a leaner band loop whose rows are plain pixel steps; a layer with at
+//! most 4 input channels (an image stem) copies its input rows with their padding first, so
+//! its tiles need no per-tap bookkeeping either.
 //!
 //! Work is split into tasks of (a band of output pixels) x (a block of output channels); each
 //! output value is computed by one task in a fixed order, so results are bitwise identical for
