@@ -144,7 +144,9 @@ impl Split {
         let (c, ow) = (job.out.c, job.out.w);
         // Channel vectors whose ring holds `segment` output columns.
         let vectors_for = |segment: usize| STAGE_FLOATS / (kh * ((segment - 1) * sw + kw) * lanes);
-        let widest = (1..=ow).rev().find(|&s| vectors_for(s) >= 1).unwrap_or(1);
+        // The staged columns one vector's ring holds, and the output columns they cover.
+        let ring_columns = STAGE_FLOATS / (kh * lanes);
+        let widest = if ring_columns < kw { 1 } else { ((ring_columns - kw) / sw + 1).min(ow) };
         let segments = ow.div_ceil(widest);
         let segment = ow.div_ceil(segments);
         // Equal parts are no wider than the widest, so their ring still fits.
