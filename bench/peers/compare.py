@@ -7,9 +7,10 @@
 For each model, in one sitting and interleaved model by model: lineage's `zoo --json` (random
 weights), then the same architecture with random weights in PyTorch (eager) and exported to
 ONNX for ONNX Runtime and (when the venv has it) OpenVINO's CPU plugin, each at 1 and 2
-threads, batch 1, f32, the same number of timed runs after a warm-up. The table gives each median and the ratio lineage / peer (below 1: lineage is faster),
-then the same ratios on each engine's fastest run (`best`): the VM's speed comes and goes in
-phases of seconds, and a median of ten runs lands in whichever phase the engine met.
+threads, batch 1, f32, the same number of timed runs after a warm-up. The table gives each
+median and the ratio lineage / peer (below 1: lineage is faster), then the same ratios on
+each engine's fastest run (`best`): the VM's speed comes and goes in phases of seconds, and a
+median of ten runs lands in whichever phase the engine met.
 
 Clocks: at 1 thread every engine is timed on the calling thread's CPU time (lineage's zoo
 does this; here time.thread_time), so other processes on a shared machine do not count; this
