@@ -31,20 +31,25 @@ const WINOGRAD_F2_MIN_CHANNELS: usize = 64;
 
 /// Picks the algorithm for `p` on inputs of shape `input` on `isa`.
 ///
-/// | rule | why |
+/// The rules hold on every ISA measured: the ratios below are from the kernels report, 1
+/// thread, on a Zen 3 EPYC (AVX2, 2026-11-29) and on a Sapphire-Rapids-class Xeon (AVX-512 and
+/// AVX2 in the same run, 2026-12-06; probe 215 and 114 GFLOP/s). Where an ISA would want a
+/// different rule, that is said in its row; none is taken on a machine it was not measured on.
+///
+/// | rule | why (Winograd's speed over direct) |
 /// |---|---|
 /// | 1x1, no padding -> pointwise | a plain GEMM; the same micro-kernel with one K segment per pixel |
 /// | 1xk / kx1 -> factorized | the 1-D window; same engine, named so plans and reports show it |
-/// | 3x3 stride 1, >= 16 channels, >= 32 tiles of 4x4 (28x28 and up) -> Winograd F(4x4) | 1.9-2.9x faster than direct on the ResNet-50/VGG16 layers at 224, 112, 56 and 28 (AVX2, 1 thread; the kernels report's Winograd rows) |
-/// | 3x3 stride 1, fewer tiles, c_in * c_out > 128K, >= 9 tiles -> Winograd F(4x4) | 512 channels at 14x14: 1.55x, at 10x10 1.35-1.5x |
-/// | 3x3 stride 1, fewer tiles, light weights, >= 64 channels -> Winograd F(2x2) | 64-256 channels at 14x14: 1.5-1.9x (F(4x4) 1.1-1.5x); 128-256 at 7x7: 1.1-1.5x |
+/// | 3x3 stride 1, >= 16 channels, >= 32 tiles of 4x4 (28x28 and up) -> Winograd F(4x4) | ResNet-50/VGG16 layers at 224, 112, 56 and 28: Zen 3 AVX2 1.9-2.9x; Xeon AVX-512 1.87-2.57x, AVX2 2.16-2.96x |
+/// | 3x3 stride 1, fewer tiles, c_in * c_out > 128K, >= 9 tiles -> Winograd F(4x4) | 512 channels at 14x14: Zen 3 1.55x, at 10x10 1.35-1.5x |
+/// | 3x3 stride 1, fewer tiles, light weights, >= 64 channels -> Winograd F(2x2) | 64-256 channels at 14x14: Zen 3 1.5-1.9x (F(4x4) 1.1-1.5x); 128-256 at 7x7: 1.1-1.5x. Xeon 256@14: AVX-512 F(2x2) 1.25x, F(4x4) 1.52x; AVX2 1.54x, 1.94x: F(4x4) would be 1.2x faster there, at 4x F(2x2)'s error, so F(2x2) stays |
+/// | 3x3 stride 1, heavy weights, < 9 tiles (7x7) -> direct | 512@7: Zen 3 F(4x4) 0.88x, F(2x2) 0.92x (later runs ~1.0-1.2x); Xeon AVX-512 1.04-1.06x, F(2x2) 0.98x (level, and F(4x4) would add its error); Xeon AVX2 F(4x4) 1.40x, but AVX2 is not the default there |
 /// | anything else dense -> direct | implicit GEMM, no im2col copy |
 /// | groups = c_in = c_out -> depthwise | vectorized across channels, weights in registers |
 /// | other groups > 1 -> grouped | several small groups per vector, or a dense GEMM per group |
 ///
 /// Errors: F(2x2) has about half of direct's error, F(4x4) about 1.7x (the kernels report's
-/// "max err" column). The figures above are ratios of one run each on a shared, loaded machine
-/// (AVX2, thread CPU time); AVX-512 was not measured.
+/// "max err" column). The figures are ratios of one run each on shared machines.
 pub fn select(_isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Algorithm> {
     let out = p.output_shape(input)?;
     if p.groups > 1 {
