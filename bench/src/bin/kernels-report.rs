@@ -1,6 +1,8 @@
 //! `kernels-report`: GFLOP/s of every layer of the table on every ISA and algorithm that supports
 //! it, as a percent of the peak-FMA probe measured in the same run, with each algorithm's speedup
-//! over direct on the same layer and, for Winograd, its measured error against the f64 reference.
+//! over direct on the same layer, its ratio to the same algorithm on the first ISA listed, the
+//! planner's choice per ISA marked, and, for Winograd, its measured error against the f64
+//! reference.
 //! GFLOP/s always counts the direct convolution's 2 x MACs ("direct-equivalent").
 //!
 //! ```text
@@ -14,6 +16,7 @@ use lineage_bench::clock::Clock;
 use lineage_bench::json::{to_json, Record};
 use lineage_bench::timing::{measure, Budget};
 use lineage_bench::{isa_list, peak_gflops, ConvCase, LAYERS};
+use lineage_kernels::conv::select::select;
 use lineage_kernels::Algorithm;
 
 const USAGE: &str = "usage: kernels-report [--isa LIST] [--filter SUBSTR] [--threads N] [--json FILE]
@@ -63,22 +66,42 @@ fn run(opts: &Options) -> Result<Vec<Record>, String> {
     // One thread does all the work of a single-threaded run, so its CPU time excludes the slices
     // other processes take on a shared machine; with more threads only wall time adds up.
     let clock = if opts.threads == 1 { Clock::single_thread() } else { Clock::Wall };
-    let mut records = Vec::new();
+    let mut peaks = Vec::new();
     for &isa in &isas {
         let peak = peak_gflops(isa).map_err(|e| e.to_string())?;
-        let reference = peak * opts.threads as f64;
-        println!(
-            "\n{}: peak-FMA probe {peak:.1} GFLOP/s (1 thread); convolutions on {} thread(s), \
-             median {}",
-            isa.name(),
-            opts.threads,
-            clock.name()
-        );
-        println!(
-            "{:<28} {:<11} {:<14} {:>7} {:>9} {:>5} {:>8} {:>7} {:>8} {:>9}",
-            "layer", "isa", "algorithm", "GFLOP", "ms", "runs", "GFLOP/s", "% peak", "x direct", "max err"
-        );
-        for layer in &layers {
+        println!("{}: peak-FMA probe {peak:.1} GFLOP/s (1 thread)", isa.name());
+        peaks.push(peak);
+    }
+    // Every ISA's rows of a layer are measured one after the other, so the ratio between ISAs
+    // compares figures taken within seconds of each other.
+    let base = isas[0];
+    println!(
+        "convolutions on {} thread(s), median {}; * marks the algorithm the planner selects on that \
+         ISA; x {} is GFLOP/s over the same algorithm's on {}\n",
+        opts.threads,
+        clock.name(),
+        base.name(),
+        base.name()
+    );
+    println!(
+        "{:<28} {:<11} {:<15} {:>7} {:>9} {:>5} {:>8} {:>7} {:>8} {:>8} {:>9}",
+        "layer",
+        "isa",
+        "algorithm",
+        "GFLOP",
+        "ms",
+        "runs",
+        "GFLOP/s",
+        "% peak",
+        "x direct",
+        format!("x {}", base.name()),
+        "max err"
+    );
+    let mut records = Vec::new();
+    for layer in &layers {
+        let mut base_gflops: Vec<(Algorithm, f64)> = Vec::new();
+        for (&isa, &peak) in isas.iter().zip(&peaks) {
+            let selected = select(isa, &layer.params, layer.input).ok();
             // Direct runs first (it supports every dense layer), so the others compare with it.
             let mut direct_ms = None;
             for &algorithm in Algorithm::ALL.iter().filter(|a| a.supports(&layer.params).is_ok()) {
@@ -88,35 +111,43 @@ fn run(opts: &Options) -> Result<Vec<Record>, String> {
                 let mut case = ConvCase::new(layer, isa, algorithm).map_err(fail)?;
                 let m = measure(clock, Budget::default(), || case.run()).map_err(fail)?;
                 let gflops = m.gflops(case.flops());
-                let percent = 100.0 * gflops / reference;
+                let percent = 100.0 * gflops / (peak * opts.threads as f64);
                 let ms = m.median.as_secs_f64() * 1e3;
                 if algorithm == Algorithm::Direct {
                     direct_ms = Some(ms);
                 }
                 let speedup = direct_ms.map(|d| d / ms);
+                if isa == base {
+                    base_gflops.push((algorithm, gflops));
+                }
+                let vs_base = base_gflops.iter().find(|(a, _)| *a == algorithm).map(|(_, g)| gflops / g);
                 let winograd = matches!(algorithm, Algorithm::Winograd2x2 | Algorithm::Winograd4x4);
                 let error = if winograd { Some(case.max_relative_error().map_err(fail)?) } else { None };
+                let mark = if selected == Some(algorithm) { "*" } else { "" };
                 println!(
-                    "{:<28} {:<11} {:<14} {:>7.3} {:>9.3} {:>5} {:>8.1} {:>6.1}% {:>8} {:>9}",
+                    "{:<28} {:<11} {:<15} {:>7.3} {:>9.3} {:>5} {:>8.1} {:>6.1}% {:>8} {:>8} {:>9}",
                     layer.name,
                     isa.name(),
-                    algorithm.name(),
+                    format!("{}{mark}", algorithm.name()),
                     case.flops() as f64 / 1e9,
                     ms,
                     m.runs,
                     gflops,
                     percent,
                     speedup.map_or("-".to_string(), |s| format!("{s:.2}x")),
+                    vs_base.map_or("-".to_string(), |s| format!("{s:.2}x")),
                     error.map_or("-".to_string(), |e| format!("{e:.1e}")),
                 );
                 records.push(Record {
                     layer: layer.name.to_string(),
                     isa: isa.name().to_string(),
                     algorithm: algorithm.name().to_string(),
+                    selected: selected == Some(algorithm),
                     gflops,
                     peak_gflops: peak,
                     percent_of_peak: percent,
                     speedup_vs_direct: speedup,
+                    vs_first_isa: vs_base,
                     max_rel_error: error,
                 });
             }
