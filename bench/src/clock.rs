@@ -91,8 +91,9 @@ mod tests {
         let slept = clock.now() - start;
         assert!(slept < Duration::from_millis(50), "sleeping used {slept:?} of CPU");
 
-        let start = clock.now();
+        // The wall interval starts first and ends last, so it contains the CPU-time interval.
         let wall = Instant::now();
+        let start = clock.now();
         let mut x = 1u64;
         while wall.elapsed() < Duration::from_millis(100) {
             x = std::hint::black_box(x.wrapping_mul(3));
