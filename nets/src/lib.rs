@@ -44,6 +44,6 @@ pub use classes::imagenet_class;
 pub use error::{NetError, Result};
 pub use graph::{ConvSpec, LrnSpec, Net, NetBuilder, Op, ParamSpec, PoolSpec, Value};
 pub use init::NormalRng;
-pub use plan::{Input, Plan, StepInfo, Threads, Workspace};
+pub use plan::{Input, Plan, PlanOptions, StepInfo, Threads, Workspace};
 pub use summary::{ConvLayer, LayerInfo, Summary};
 pub use weights::{Tensor, Weights};

@@ -2,12 +2,13 @@
 
 use std::borrow::Cow;
 
+use lineage_kernels::conv::select::select;
 use lineage_kernels::ops::{BatchNorm, FullyConnected, LrnParams, Pool2dParams};
-use lineage_kernels::{Activation, Algorithm, Conv2d, Isa, Padding, Shape};
+use lineage_kernels::{Activation, Algorithm, Conv2d, Padding, Shape};
 
 use super::band::{BandChain, Layer};
 use super::memory::{assign_offsets, Lifetime};
-use super::{Kind, Plan, Slot, Step};
+use super::{Kind, Plan, PlanOptions, Slot, Step};
 use crate::error::{NetError, Result};
 use crate::graph::{Net, Node, Op, PoolSpec};
 use crate::weights::Weights;
@@ -25,19 +26,40 @@ impl Plan {
     /// Plans `net` with `weights` for inputs of NHWC shape `input` (batch `input.n`).
     /// Tensors in `weights` that the network does not use are ignored (see [`Weights::check`]).
     pub fn new(net: &Net, weights: &Weights, input: Shape) -> Result<Plan> {
+        Self::with_options(net, weights, input, &PlanOptions::default())
+    }
+
+    /// [`Plan::new`] with explicit [`PlanOptions`] (ISA, exact mode).
+    pub fn with_options(net: &Net, weights: &Weights, input: Shape, options: &PlanOptions) -> Result<Plan> {
         weights.check(net, false)?;
-        Self::build(net, &mut &*weights, input)
+        Self::build(net, &mut &*weights, input, options)
     }
 
     /// [`Plan::new`] that consumes the weights, freeing each tensor once it is packed: the peak
     /// memory of planning is then about the weights once, not the weights plus their packed
     /// copy.
-    pub fn from_weights(net: &Net, mut weights: Weights, input: Shape) -> Result<Plan> {
-        weights.check(net, false)?;
-        Self::build(net, &mut weights, input)
+    pub fn from_weights(net: &Net, weights: Weights, input: Shape) -> Result<Plan> {
+        Self::from_weights_with(net, weights, input, &PlanOptions::default())
     }
 
-    fn build<'a>(net: &Net, weights: &mut impl Source<'a>, input: Shape) -> Result<Plan> {
+    /// [`Plan::from_weights`] with explicit [`PlanOptions`].
+    pub fn from_weights_with(
+        net: &Net,
+        mut weights: Weights,
+        input: Shape,
+        options: &PlanOptions,
+    ) -> Result<Plan> {
+        weights.check(net, false)?;
+        Self::build(net, &mut weights, input, options)
+    }
+
+    fn build<'a>(
+        net: &Net,
+        weights: &mut impl Source<'a>,
+        input: Shape,
+        options: &PlanOptions,
+    ) -> Result<Plan> {
+        options.check(&net.name)?;
         let shapes = net.infer_shapes(input)?;
         let nodes = &net.nodes;
         let n = nodes.len();
@@ -183,7 +205,7 @@ impl Plan {
                 let Op::Add { act } = node.op else { return Err(internal(&node.name, "fused non-add")) };
                 let (residual, res_buf) = slot(r)?;
                 buffers.push(res_buf);
-                let conv = conv_kernel(&nodes[c], input.shape, weights)?;
+                let conv = conv_kernel(&nodes[c], input.shape, weights, options)?;
                 (
                     format!("{}+{}", nodes[c].name, node.name),
                     Kind::Conv { conv: Box::new(conv), act, residual: Some(residual) },
@@ -195,7 +217,7 @@ impl Plan {
                         buffers.push(other_buf);
                         Kind::Add { other, act: *act }
                     }
-                    _ => step_kind(node, input.shape, output.shape, weights)?,
+                    _ => step_kind(node, input.shape, output.shape, weights, options)?,
                 };
                 (node.name.clone(), kind)
             };
@@ -256,7 +278,16 @@ impl Plan {
                     scratch_len.max(conv.workspace_len(s.input.shape).map_err(NetError::kernel(&s.name))?);
             }
         }
-        Ok(Plan { name: net.name.clone(), steps, input, output, arena_len, scratch_len, band_len })
+        Ok(Plan {
+            name: net.name.clone(),
+            isa: options.isa,
+            steps,
+            input,
+            output,
+            arena_len,
+            scratch_len,
+            band_len,
+        })
     }
 }
 
@@ -376,7 +407,12 @@ fn batch_norm<'a>(weights: &mut impl Source<'a>, name: &str, c: usize, eps: f32)
 }
 
 /// The packed convolution of a conv node, with its batch norm folded into weights and bias.
-fn conv_kernel<'a>(node: &Node, input: Shape, weights: &mut impl Source<'a>) -> Result<Conv2d> {
+fn conv_kernel<'a>(
+    node: &Node,
+    input: Shape,
+    weights: &mut impl Source<'a>,
+    options: &PlanOptions,
+) -> Result<Conv2d> {
     let Op::Conv { params: p, bias, bn, .. } = &node.op else {
         return Err(internal(&node.name, "not a convolution"));
     };
@@ -391,7 +427,9 @@ fn conv_kernel<'a>(node: &Node, input: Shape, weights: &mut impl Source<'a>) -> 
         }
         None => b.map(Cow::into_owned),
     };
-    Conv2d::new(p, input, &w, folded_bias.as_deref()).map_err(NetError::kernel(name))
+    let k = NetError::kernel(name);
+    let algorithm = options.algorithm(select(options.isa, p, input).map_err(k)?);
+    Conv2d::with(options.isa, algorithm, p, &w, folded_bias.as_deref()).map_err(NetError::kernel(name))
 }
 
 fn pool_params(s: &PoolSpec) -> Pool2dParams {
@@ -407,12 +445,20 @@ fn pool_params(s: &PoolSpec) -> Pool2dParams {
 }
 
 /// The step of a node that is neither fused, an add, nor a concat.
-fn step_kind<'a>(node: &Node, input: Shape, output: Shape, weights: &mut impl Source<'a>) -> Result<Kind> {
+fn step_kind<'a>(
+    node: &Node,
+    input: Shape,
+    output: Shape,
+    weights: &mut impl Source<'a>,
+    options: &PlanOptions,
+) -> Result<Kind> {
     let name = &node.name;
     Ok(match &node.op {
-        Op::Conv { act, .. } => {
-            Kind::Conv { conv: Box::new(conv_kernel(node, input, weights)?), act: *act, residual: None }
-        }
+        Op::Conv { act, .. } => Kind::Conv {
+            conv: Box::new(conv_kernel(node, input, weights, options)?),
+            act: *act,
+            residual: None,
+        },
         Op::BatchNorm { eps, act } => {
             let bn = batch_norm(weights, name, input.c, *eps)?;
             Kind::BatchNorm { bn, act: *act }
@@ -440,7 +486,7 @@ fn step_kind<'a>(node: &Node, input: Shape, output: Shape, weights: &mut impl So
         Op::Linear { in_f, out_f, bias, act } => {
             let w = weights.tensor(&format!("{name}.weight"), &[*out_f, *in_f])?;
             let b = if *bias { Some(weights.tensor(&format!("{name}.bias"), &[*out_f])?) } else { None };
-            let fc = FullyConnected::new(Isa::detect(), *in_f, *out_f, &w, b.as_deref())
+            let fc = FullyConnected::new(options.isa, *in_f, *out_f, &w, b.as_deref())
                 .map_err(NetError::kernel(name))?;
             Kind::Linear { fc, act: *act }
         }

@@ -8,13 +8,15 @@
 mod band;
 mod build;
 mod memory;
+mod options;
 mod step;
 mod workspace;
 
-use lineage_kernels::{nchw_to_nhwc, Shape, TensorView, TensorViewMut};
+use lineage_kernels::{nchw_to_nhwc, Isa, Shape, TensorView, TensorViewMut};
 
 use crate::error::{NetError, Result};
 
+pub use options::PlanOptions;
 pub use workspace::{Threads, Workspace};
 
 pub(crate) use step::{Kind, Slot, Step};
@@ -33,6 +35,8 @@ pub enum Input<'a> {
 #[derive(Debug)]
 pub struct Plan {
     pub(crate) name: String,
+    /// The ISA every step runs on ([`PlanOptions::isa`]).
+    pub(crate) isa: Isa,
     pub(crate) steps: Vec<Step>,
     pub(crate) input: Slot,
     pub(crate) output: Slot,
@@ -62,6 +66,11 @@ impl Plan {
     /// The NHWC input shape the plan was made for.
     pub fn input_shape(&self) -> Shape {
         self.input.shape
+    }
+
+    /// The ISA the plan runs on.
+    pub fn isa(&self) -> Isa {
+        self.isa
     }
 
     pub fn output_shape(&self) -> Shape {
@@ -113,7 +122,7 @@ impl Plan {
         let Workspace { arena, scratch, pool } = workspace;
         let arena = &mut arena[..self.arena_len];
         self.write_input(input, arena)?;
-        pool.install(|| self.steps.iter().try_for_each(|s| s.run(arena, scratch)))?;
+        pool.install(|| self.steps.iter().try_for_each(|s| s.run(self.isa, arena, scratch)))?;
         let out = self.output;
         TensorView::with_pitch(&arena[out.offset..], out.shape, out.pitch).map_err(NetError::kernel("output"))
     }
@@ -141,7 +150,7 @@ impl Plan {
         pool.install(|| {
             self.steps.iter().zip(seconds.iter_mut()).try_for_each(|(s, t)| {
                 let start = std::time::Instant::now();
-                s.run(arena, scratch)?;
+                s.run(self.isa, arena, scratch)?;
                 *t += start.elapsed().as_secs_f64();
                 Ok::<(), NetError>(())
             })

@@ -1,7 +1,7 @@
 //! The steps of a plan and how each one runs on the arena.
 
 use lineage_kernels::ops::{self, BatchNorm, FullyConnected, LrnParams, Pool2dParams};
-use lineage_kernels::{Activation, Conv2d, Epilogue, Shape, TensorView, TensorViewMut};
+use lineage_kernels::{Activation, Conv2d, Epilogue, Isa, Shape, TensorView, TensorViewMut};
 
 use super::band::BandChain;
 use crate::error::{NetError, Result};
@@ -109,7 +109,7 @@ impl Step {
 
     /// Runs the step on `arena`; `scratch` is the convolutions' workspace. The planner
     /// guarantees that no slot read overlaps the output's range.
-    pub fn run(&self, arena: &mut [f32], scratch: &mut [f32]) -> Result<()> {
+    pub fn run(&self, isa: Isa, arena: &mut [f32], scratch: &mut [f32]) -> Result<()> {
         let out = self.output;
         let internal = |what: &str| NetError::Kernel {
             layer: self.name.clone(),
@@ -144,15 +144,15 @@ impl Step {
                 conv.run(&x, &mut y, &Epilogue { activation: *act, residual }, scratch)
             }
             Kind::Band(chain) => chain.run(&x, &mut y, chain.residual.map(view).transpose()?, scratch),
-            Kind::MaxPool(p) => ops::max_pool2d(p, &x, &mut y),
-            Kind::AvgPool(p) => ops::avg_pool2d(p, &x, &mut y),
-            Kind::AdaptiveAvgPool => ops::adaptive_avg_pool2d(&x, &mut y),
-            Kind::GlobalAvgPool => ops::global_avg_pool(&x, &mut y),
-            Kind::BatchNorm { bn, act } => ops::batch_norm(bn, *act, &x, &mut y),
-            Kind::Act(act) => ops::activation(*act, &x, &mut y),
-            Kind::Lrn(p) => ops::local_response_norm(p, &x, &mut y),
-            Kind::Add { other, act } => ops::add(&x, &view(*other)?, *act, &mut y),
-            Kind::CopyChannels => ops::copy_channels(&x, &mut y),
+            Kind::MaxPool(p) => ops::max_pool2d_with(isa, p, &x, &mut y),
+            Kind::AvgPool(p) => ops::avg_pool2d_with(isa, p, &x, &mut y),
+            Kind::AdaptiveAvgPool => ops::adaptive_avg_pool2d_with(isa, &x, &mut y),
+            Kind::GlobalAvgPool => ops::global_avg_pool_with(isa, &x, &mut y),
+            Kind::BatchNorm { bn, act } => ops::batch_norm_with(isa, bn, *act, &x, &mut y),
+            Kind::Act(act) => ops::activation_with(isa, *act, &x, &mut y),
+            Kind::Lrn(p) => ops::local_response_norm_with(isa, p, &x, &mut y),
+            Kind::Add { other, act } => ops::add_with(isa, &x, &view(*other)?, *act, &mut y),
+            Kind::CopyChannels => ops::copy_channels_with(isa, &x, &mut y),
             Kind::Flatten => ops::flatten_nchw_order(&x, y.data_mut()),
             Kind::Linear { fc, act } => per_pixel(&x, &mut y, |xs, ys| fc.run(xs, ys, *act)),
             Kind::Softmax => per_pixel(&x, &mut y, ops::softmax),
