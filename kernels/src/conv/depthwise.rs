@@ -30,10 +30,11 @@ use crate::pack::PackedDepthwiseWeights;
 use crate::params::Conv2dParams;
 use crate::tensor::{TensorView, TensorViewMut};
 use crate::ukernel::dwconv::{
-    dwconv_f32_pixel, dwconv_f32_row, dwconv_f32_row_run, load_channels, row_tile, TileRows, Window,
+    dwconv_f32_pixel, dwconv_f32_row, dwconv_f32_row_run, load_channels, TileRows, Window,
 };
 use crate::ukernel::row_store::{RowStore, RowTile};
 use crate::ukernel::simd::{load, store, with_fixed_epilogue, FixedEpilogue};
+use crate::ukernel::tiles::depthwise_row;
 
 /// Most channels per task (whole vectors; at least one vector).
 const CHUNK: usize = 64;
@@ -85,10 +86,10 @@ impl WithSimd for RunAll<'_> {
     fn with_simd<S: Simd>(self, simd: S) {
         let job = self.job;
         let p = &job.packed.params;
-        // Row-tile widths from ukernel::dwconv's register budget, one monomorphization each.
+        // Row-tile widths of ukernel::tiles, one monomorphization each.
         let stage =
             (p.stride_w == 1 || job.out.c >= STAGED_MIN_CHANNELS) && p.dilation_h == 1 && p.dilation_w == 1;
-        match (stage, p.kh, p.kw, p.stride_w, row_tile(S::F32_LANES, p.kw)) {
+        match (stage, p.kh, p.kw, p.stride_w, depthwise_row(S::F32_LANES, p.kw)) {
             (true, 3, 3, 1, 4) => staged::<S, 3, 3, 1, 4>(simd, job),
             (true, 3, 3, 1, _) => staged::<S, 3, 3, 1, 8>(simd, job),
             (true, 3, 3, 2, 4) => staged::<S, 3, 3, 2, 4>(simd, job),
@@ -445,9 +446,9 @@ impl<const MASKED: bool> WithSimd for Task<'_, MASKED> {
                 valid,
             }
         };
-        // Row-tile widths from ukernel::dwconv's register budget, one monomorphization each.
+        // Row-tile widths of ukernel::tiles, one monomorphization each.
         // Stride 1 reaches this path only with a dilation, which tiles do not cover.
-        match (p.kh, p.kw, p.stride_w, p.dilation_w, row_tile(lanes, p.kw)) {
+        match (p.kh, p.kw, p.stride_w, p.dilation_w, depthwise_row(lanes, p.kw)) {
             (3, 3, 2, 1, 4) => self.tiled::<S, 3, 3, 2, 4>(simd, &ctx),
             (3, 3, 2, 1, _) => self.tiled::<S, 3, 3, 2, 8>(simd, &ctx),
             (5, 5, 2, 1, _) => self.tiled::<S, 5, 5, 2, 4>(simd, &ctx),

@@ -23,6 +23,7 @@ use crate::params::Conv2dParams;
 use crate::tensor::{TensorView, TensorViewMut};
 use crate::ukernel::gemm::{gemm_f32_store, gemm_f32_taps, Taps, TileStore};
 use crate::ukernel::simd::array_from_fn;
+use crate::ukernel::tiles::by_grouped_tile;
 
 /// Output pixels per task: a multiple of every tile height used here (4, 6, 8).
 const BAND: usize = 96;
@@ -89,24 +90,7 @@ impl WithSimd for Task<'_> {
     fn with_simd<S: Simd>(self, simd: S) {
         let lanes = S::F32_LANES;
         let nv = self.job.packed.blocks[self.block].width.div_ceil(lanes);
-        // Tiles within ukernel::gemm's register budget. One vector (small groups) keeps 6 rows
-        // on AVX2: 8 and 12 measured slower (more row pointers than free general registers).
-        match (lanes, nv) {
-            (16, 4) => self.band::<S, 6, 4>(simd),
-            (16, 3) => self.band::<S, 8, 3>(simd),
-            (16, 2) => self.band::<S, 8, 2>(simd),
-            (16, _) => self.band::<S, 8, 1>(simd),
-            (8, 2) => self.band::<S, 6, 2>(simd),
-            (8, _) => self.band::<S, 8, 1>(simd),
-            (4, 4) => self.band::<S, 6, 4>(simd),
-            (4, 3) => self.band::<S, 6, 3>(simd),
-            (4, 2) => self.band::<S, 6, 2>(simd),
-            (4, _) => self.band::<S, 8, 1>(simd),
-            (_, 4) => self.band::<S, 4, 4>(simd),
-            (_, 3) => self.band::<S, 4, 3>(simd),
-            (_, 2) => self.band::<S, 4, 2>(simd),
-            (_, _) => self.band::<S, 4, 1>(simd),
-        }
+        by_grouped_tile!(lanes, nv, self.band::<S>(simd))
     }
 }
 

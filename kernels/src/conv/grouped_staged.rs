@@ -28,20 +28,10 @@ use crate::params::Conv2dParams;
 use crate::ukernel::gemm::{gemm_f32_store, TileStore};
 use crate::ukernel::row_store::RowTile;
 use crate::ukernel::simd::{array_from_fn, load, store, with_fixed_epilogue};
+use crate::ukernel::tiles::{by_staged_pixels, staged_pixels};
 
 /// Floats in a task's ring (24 KiB, three quarters of a small L1).
 const RING_FLOATS: usize = 6144;
-
-/// Output pixels per register tile for `lanes`-wide vectors: the accumulators, a kernel row's
-/// three weight vectors and one staged input within the register file (16 vectors on AVX2, 32
-/// on AVX-512 and NEON). AVX2, 4 per group, 128@56: 12-pixel tiles by kernel row ran 0.44 s
-/// per 600 calls where 14-pixel tiles tap by tap ran 0.49 s.
-const fn tile_pixels(lanes: usize) -> usize {
-    match lanes {
-        16 | 8 | 4 => 12,
-        _ => 4,
-    }
-}
 
 /// Whether the staged path takes `p` at `lanes`: stride 1, at least [`min_shared_groups`]
 /// groups share a vector (with one, the replication is a broadcast, which the GEMM path does
@@ -80,7 +70,7 @@ impl Geometry {
     fn new(p: &Conv2dParams, lanes: usize) -> Geometry {
         Geometry {
             lanes,
-            mr: tile_pixels(lanes),
+            mr: staged_pixels(lanes),
             slots: (p.kh - 1) * p.dilation_h + 1,
             span_w: (p.kw - 1) * p.dilation_w + 1,
         }
@@ -153,11 +143,7 @@ pub(crate) fn run<S: Simd>(simd: S, job: &Job<'_, PackedGroupedWeights>) {
             cols: ox0..(ox0 + split.segment).min(job.out.w),
             rows: oy0..(oy0 + split.band).min(job.out.h),
         };
-        // Tile heights per tile_pixels.
-        match S::F32_LANES {
-            16 | 8 | 4 => crate::isa::vectorize(simd, TaskRun::<12>(task)),
-            _ => crate::isa::vectorize(simd, TaskRun::<4>(task)),
-        }
+        by_staged_pixels!(S::F32_LANES, task.in_tiles::<S>(simd))
     });
 }
 
@@ -171,7 +157,14 @@ struct Task<'a> {
     rows: std::ops::Range<usize>,
 }
 
-/// A task run in register tiles of MR output pixels (`tile_pixels(lanes)`).
+impl Task<'_> {
+    /// Runs the task in register tiles of MR output pixels.
+    fn in_tiles<S: Simd, const MR: usize>(self, simd: S) {
+        crate::isa::vectorize(simd, TaskRun::<MR>(self));
+    }
+}
+
+/// A task run in register tiles of MR output pixels ([`staged_pixels`]).
 struct TaskRun<'a, const MR: usize>(Task<'a>);
 
 impl<const MR: usize> WithSimd for TaskRun<'_, MR> {

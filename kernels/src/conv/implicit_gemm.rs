@@ -22,6 +22,7 @@ use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, gemm_f32_taps, Taps, TileStore};
 use crate::ukernel::row_store::store_row;
 use crate::ukernel::simd::{array_from_fn, load, with_fixed_epilogue, FixedEpilogue};
+use crate::ukernel::tiles::{by_gemm_rows, by_gemm_width};
 
 /// Output pixels per task: a multiple of every tile height (4, 6, 8).
 const BAND: usize = 96;
@@ -60,29 +61,9 @@ impl WithSimd for Task<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
-        // Tile heights of ukernel::gemm's register budget; the width adapts per block.
-        match S::F32_LANES {
-            16 => self.band::<S, 6>(simd),
-            8 => self.band::<S, 6>(simd),
-            4 => self.band::<S, 6>(simd),
-            _ => self.band::<S, 4>(simd),
-        }
+        // The tile height is fixed per ISA; the width adapts per block (`by_gemm_width`).
+        by_gemm_rows!(S::F32_LANES, self.band::<S>(simd))
     }
-}
-
-/// Calls `$this.$method::<generics.., NV>(args)` with the tile width NV (vectors) of a block
-/// of `nv` valid vectors at `lanes` lanes, one monomorphization per width.
-macro_rules! by_width {
-    ($lanes:expr, $nv:expr, $this:ident.$method:ident::<$($g:ident),*>($($arg:expr),*)) => {
-        match ($lanes, $nv) {
-            (8, 2) => $this.$method::<$($g),*, 2>($($arg),*),
-            (8, _) => $this.$method::<$($g),*, 1>($($arg),*),
-            (_, 4) => $this.$method::<$($g),*, 4>($($arg),*),
-            (_, 3) => $this.$method::<$($g),*, 3>($($arg),*),
-            (_, 2) => $this.$method::<$($g),*, 2>($($arg),*),
-            (_, _) => $this.$method::<$($g),*, 1>($($arg),*),
-        }
-    };
 }
 
 /// Where the MR rows of one register tile come from and go to.
@@ -211,7 +192,7 @@ impl Task<'_> {
             }
             for block in b0..b1 {
                 let nv = (job.out.c - block * nr).div_ceil(lanes).min(nr / lanes);
-                by_width!(lanes, nv, self.tile::<S, MR>(simd, &tile, block, chunk));
+                by_gemm_width!(lanes, nv, self.tile::<S, MR>(simd, &tile, block, chunk));
             }
         }
     }
@@ -321,7 +302,7 @@ impl Task<'_> {
             let x = array_from_fn(|r| segment.staged.wrapping_add((o + r.min(rows - 1)) * step).cast_const());
             for block in blocks.clone() {
                 let nv = (job.out.c - block * nr).div_ceil(lanes).min(nr / lanes);
-                by_width!(
+                by_gemm_width!(
                     lanes,
                     nv,
                     self.staged_tile::<S, MR, RES, ACT>(simd, &x, segment, segment.t0 + o, rows, block)
@@ -384,7 +365,7 @@ impl Task<'_> {
             let x = array_from_fn(|r| unsafe { job.x.add((t0 + r.min(rows - 1)) * job.x_pitch) });
             for block in blocks.clone() {
                 let nv = (job.out.c - block * nr).div_ceil(lanes).min(nr / lanes);
-                by_width!(lanes, nv, self.pointwise_tile::<S, MR, RES, ACT>(simd, &x, t0, rows, block));
+                by_gemm_width!(lanes, nv, self.pointwise_tile::<S, MR, RES, ACT>(simd, &x, t0, rows, block));
             }
         }
     }

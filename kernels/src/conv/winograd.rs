@@ -27,7 +27,8 @@ use crate::error::{checked_product, KernelError, Result};
 use crate::pack::PackedWinogradWeights;
 use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
-use crate::ukernel::gemm::{gemm_f32_accumulate, max_nv};
+use crate::ukernel::gemm::gemm_f32_accumulate;
+use crate::ukernel::tiles::{by_gemm_tile, by_gemm_width, gemm_rows, max_nv};
 use crate::ukernel::winograd::{
     store_product, winograd_f32_input, winograd_f32_output, F2Input, F2Output, F4Input, F4Output, OutputTile,
     Transform, F2_POINTS, F4_POINTS,
@@ -95,15 +96,6 @@ pub(crate) fn supports(p: &Conv2dParams) -> Result<()> {
     Ok(())
 }
 
-/// Rows of the GEMM register tile for a vector width (see ukernel::gemm's register budget).
-const fn tile_rows(lanes: usize) -> usize {
-    if lanes == 1 {
-        4
-    } else {
-        6
-    }
-}
-
 /// How the tiles of one run are blocked and where each slot's scratch lies.
 #[derive(Clone, Copy, Debug)]
 struct Blocking {
@@ -125,7 +117,7 @@ impl Blocking {
         let m = packed.variant.m();
         let area = packed.variant.alpha() * packed.variant.alpha();
         let c_in = packed.params.c_in;
-        let mr = tile_rows(packed.isa.lanes());
+        let mr = gemm_rows(packed.isa.lanes());
         let (tiles_h, tiles_w) = (out.h.div_ceil(m), out.w.div_ceil(m));
         let tiles_per_image = checked_product("winograd tiles", &[tiles_h, tiles_w])?;
         let tiles = checked_product("winograd tiles", &[tiles_per_image, out.n])?;
@@ -226,14 +218,14 @@ impl WithSimd for Slot<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
-        // One monomorphization per (variant, register tile); the tiles are ukernel::gemm's.
-        match (self.job.packed.variant, S::F32_LANES) {
-            (WinogradVariant::F2x2, 8) => self.blocks::<S, F2Input, F2Output, 2, 4, 6, 2>(simd),
-            (WinogradVariant::F4x4, 8) => self.blocks::<S, F4Input, F4Output, 4, 6, 6, 2>(simd),
-            (WinogradVariant::F2x2, 1) => self.blocks::<S, F2Input, F2Output, 2, 4, 4, 4>(simd),
-            (WinogradVariant::F4x4, 1) => self.blocks::<S, F4Input, F4Output, 4, 6, 4, 4>(simd),
-            (WinogradVariant::F2x2, _) => self.blocks::<S, F2Input, F2Output, 2, 4, 6, 4>(simd),
-            (WinogradVariant::F4x4, _) => self.blocks::<S, F4Input, F4Output, 4, 6, 6, 4>(simd),
+        // One monomorphization per (variant, register tile).
+        match self.job.packed.variant {
+            WinogradVariant::F2x2 => {
+                by_gemm_tile!(S::F32_LANES, self.blocks::<S, F2Input, F2Output, 2, 4>(simd))
+            }
+            WinogradVariant::F4x4 => {
+                by_gemm_tile!(S::F32_LANES, self.blocks::<S, F4Input, F4Output, 4, 6>(simd))
+            }
         }
     }
 }
@@ -257,7 +249,7 @@ impl Slot<'_> {
         let packed = job.packed;
         let (c_in, c_out, nr) = (packed.params.c_in, packed.params.c_out, packed.nr);
         debug_assert_eq!(nr, NV * S::F32_LANES);
-        debug_assert_eq!(MR, tile_rows(S::F32_LANES));
+        debug_assert_eq!(MR, gemm_rows(S::F32_LANES));
         debug_assert_eq!(nr, max_nv(S::F32_LANES) * S::F32_LANES);
         let area = A * A;
         let tb = b.tb;
@@ -300,12 +292,7 @@ impl Slot<'_> {
                 // The last block computes only the vectors it needs (a narrower register tile).
                 // SAFETY: the pointers and sizes describe this slot's scratch and block panel.
                 unsafe {
-                    match width.div_ceil(S::F32_LANES) {
-                        nv if nv >= NV => products.run::<S, MR, NV>(simd),
-                        3 => products.run::<S, MR, 3>(simd),
-                        2 => products.run::<S, MR, 2>(simd),
-                        _ => products.run::<S, MR, 1>(simd),
-                    }
+                    by_gemm_width!(S::F32_LANES, width.div_ceil(S::F32_LANES), products.run::<S, MR>(simd))
                 }
                 for t in 0..count {
                     let (n, oy, ox) = tile_origin(t0 + t);

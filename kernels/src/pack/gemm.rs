@@ -9,7 +9,7 @@ use aligned_vec::{avec, AVec};
 use crate::error::{KernelError, Result};
 use crate::isa::Isa;
 use crate::params::Conv2dParams;
-use crate::ukernel::gemm::max_nv;
+use crate::ukernel::tiles::max_nv;
 
 /// Floats of one (block, chunk) weight panel we aim to keep in L2 (256 KiB of a 512 KiB+ L2).
 const PANEL_BUDGET: usize = 64 * 1024;

@@ -19,7 +19,7 @@ use super::check_weight_and_bias;
 use crate::error::{checked_product, KernelError, Result};
 use crate::isa::Isa;
 use crate::params::Conv2dParams;
-use crate::ukernel::gemm::max_nv;
+use crate::ukernel::tiles::max_nv;
 
 /// The output and input channels of one packed block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

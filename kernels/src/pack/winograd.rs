@@ -12,7 +12,7 @@ use crate::conv::winograd::WinogradVariant;
 use crate::error::{checked_product, KernelError, Result};
 use crate::isa::Isa;
 use crate::params::Conv2dParams;
-use crate::ukernel::gemm::max_nv;
+use crate::ukernel::tiles::max_nv;
 use crate::ukernel::winograd::{F2_G, F4_G};
 
 /// Weights of a 3x3 stride-1 convolution, filter-transformed and packed for one ISA.

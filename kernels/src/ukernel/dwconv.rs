@@ -7,30 +7,14 @@
 //! `dwconv_f32_{KH}x{KW}s{SW}` (`dwconv_f32_row`) computes OW adjacent output pixels of one
 //! channel vector with the KH x KW weights held in registers; each loaded input vector feeds
 //! every output of the tile whose window covers it, so a 3x3 s1 tile of 4 loads 6 vectors per
-//! kernel row for 12 FMAs. Register budget (weights + accumulators + one input):
-//! - AVX2 (16 ymm): 3x3 with OW = 4: 9 + 4 + 1 = 14; 5x5 spills its 25 weights to the stack,
-//!   where the FMAs read them as memory operands.
-//! - AVX-512 (32 zmm): OW = 4 for both, 3x3: 9 + 4 + 1 = 14, 5x5: 25 + 4 + 1 = 30 (OW = 8 fits
-//!   3x3 but measured slower: see [`row_tile`]).
-//! - NEON (32 q): 3x3 with OW = 8: 9 + 8 + 1 = 18; 5x5 with OW = 4: 25 + 4 + 1 = 30.
+//! kernel row for 12 FMAs. The weights, OW accumulators and one input sit in registers (the
+//! row tiles per ISA are in [`super::tiles`]); AVX2's 16 registers cannot hold a 5x5's 25
+//! weights, so there the FMAs read them from the stack as memory operands.
 
 use pulp::Simd;
 
 use crate::ukernel::row_store::{store_row, RowStore};
 use crate::ukernel::simd::{load, load_first};
-
-/// Output pixels per row tile for a `k x k` kernel at `lanes` f32 lanes (see the register budget).
-/// AVX-512 fits OW = 8 for 3x3 but runs OW = 4 faster on every depthwise layer of the kernels
-/// report (Xeon, 1 thread, GFLOP/s OW 8 -> 4: s2 64@112 17.6 -> 26.1, s2 512@14 22.1 -> 38.3,
-/// s2 96@28 33.6 -> 52.0, s1 960@7 51.3 -> 57.7, s1 512@14 72.2 -> 74.8), and with OW = 8
-/// it lost to AVX2 at stride 2.
-pub(crate) const fn row_tile(lanes: usize, k: usize) -> usize {
-    match (lanes, k) {
-        (8 | 16, _) => 4,
-        (_, 3) => 8,
-        _ => 4,
-    }
-}
 
 /// Loads one channel vector: all lanes, or (MASKED) the first `valid` with zeros elsewhere.
 ///

@@ -6,11 +6,8 @@
 //! `w = k - nr` (the packed block, `w_stride = nr >= NV * lanes` floats per k);
 //! `acc = MR - NV(vector)`.
 //!
-//! Register budget (f32 accumulators + weight vectors + one broadcast):
-//! - AVX-512 (32 zmm): 6x4v = 24 acc + 4 w + 1 = 29; 8x3v = 24 + 3 + 1 = 28; 8x2v, 8x1v smaller.
-//! - AVX2 (16 ymm): 6x2v = 12 acc + 2 w + 1 = 15; 6x1v = 6 + 1 + 1.
-//! - NEON (32 q): 6x4v = 24 acc + 4 w + 1 = 29, as AVX-512 with 4 lanes.
-//! - Scalar (pulp's 1-lane token, for tests): 4xNV.
+//! A tile holds MR x NV accumulators, NV weight vectors and one broadcast in registers; the
+//! shapes per ISA are in [`super::tiles`].
 
 use pulp::Simd;
 
@@ -18,14 +15,6 @@ use crate::epilogue::Activation;
 use crate::ukernel::simd::{
     activate, activation_of, array_from_fn, load, load_first, store_first, with_fixed_epilogue, FixedEpilogue,
 };
-
-/// Most vectors per tile for a vector width: the block width is `max_nv * lanes` channels.
-pub(crate) const fn max_nv(lanes: usize) -> usize {
-    match lanes {
-        8 => 2,
-        _ => 4,
-    }
-}
 
 /// `acc += x * w` over `k` steps: `acc[r][j] += x[r][kk] * w[kk][j]`.
 ///

@@ -4,4 +4,5 @@ pub(crate) mod dwconv;
 pub(crate) mod gemm;
 pub(crate) mod row_store;
 pub(crate) mod simd;
+pub(crate) mod tiles;
 pub(crate) mod winograd;
