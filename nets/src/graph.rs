@@ -349,6 +349,16 @@ impl NetBuilder {
         self.push(name, Op::Linear { in_f, out_f, bias, act: Activation::None }, vec![x], out_f)
     }
 
+    /// The classifier of a network: a fully connected layer from `in_f` features to `classes`
+    /// (with bias), or nothing when `classes` is 0, so that the network ends in its pooled
+    /// features (timm's `num_classes=0`).
+    pub fn classifier(&mut self, name: &str, x: Value, in_f: usize, classes: usize) -> Result<Value> {
+        if classes == 0 {
+            return Ok(x);
+        }
+        self.linear(name, x, in_f, classes, true)
+    }
+
     pub fn softmax(&mut self, name: &str, x: Value) -> Result<Value> {
         let c = self.channels(x)?;
         self.push(name, Op::Softmax, vec![x], c)
