@@ -21,7 +21,15 @@ The formula, per tensor of the state dict (name WITHOUT the `module.` prefix):
 
 Tensors of the file: `input` [1, 3, 64, 64] float32 NCHW (the same formula, seed of the name
 "input", values 2u - 1), `logits` [1, 10] (eval mode), `features` [1, 512] (the same model with
-`fc` replaced by Identity: what `--classes 0` returns).
+`fc` replaced by Identity: what `--classes 0` returns), and `kept.NAME` (NCHW) for each module
+of KEPT: its output as a forward hook sees it (what `lineage run --features NAME` writes).
+
+Input sizes: for one model of each family that runs at any size in PyTorch, the same formula
+(10 classes, keys as saved, no prefix) at a size other than its default, in
+`size_{model}_{h}x{w}.safetensors` holding `logits` (the input is the formula's, as above, of
+shape [1, 3, h, w]). Not here: VGG (the head is
+AlexNet's, adaptive pooling included, at 130M values of weights) and ZFNet (pytorchcv's fixed
+classifier input takes 224x224 only).
 """
 
 from __future__ import annotations
@@ -39,6 +47,56 @@ OUT = REPO / "nets" / "tests" / "fixtures" / "checkpoint_resnet18_10_classes.saf
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 CLASSES, SIZE = 10, 64
+KEPT = ["maxpool", "layer2.1", "layer3"]
+FIXTURES = OUT.parent
+
+# (lineage model, constructor, input height, width): sizes PyTorch runs and the default is not.
+SIZES = [
+    ("alexnet", lambda: torchvision.models.alexnet(num_classes=CLASSES), 127, 127),
+    ("densenet121", lambda: torchvision.models.densenet121(num_classes=CLASSES), 72, 96),
+    ("googlenet", lambda: torchvision.models.googlenet(
+        num_classes=CLASSES, aux_logits=False, transform_input=False, init_weights=False), 96, 96),
+    ("inception_v3", lambda: torchvision.models.inception_v3(
+        num_classes=CLASSES, aux_logits=False, transform_input=False, init_weights=False), 139, 139),
+    ("inception_v4", lambda: _timm("inception_v4"), 139, 139),
+    ("mobilenet_v1", lambda: _timm("mobilenetv1_100"), 128, 96),
+    ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(num_classes=CLASSES), 96, 96),
+    ("resnext50_32x4d", lambda: torchvision.models.resnext50_32x4d(num_classes=CLASSES), 64, 64),
+]
+
+
+def _timm(name: str):
+    import timm
+    return timm.create_model(name, pretrained=False, num_classes=CLASSES)
+
+
+def formula_model(model: torch.nn.Module) -> torch.nn.Module:
+    state = {k: value(k, tuple(t.shape)) for k, t in model.state_dict().items()
+             if not k.endswith("num_batches_tracked")}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert not unexpected and all(k.endswith("num_batches_tracked") for k in missing), missing
+    return model.eval()
+
+
+def formula_input(h: int, w: int) -> torch.Tensor:
+    u = uniforms(fnv1a("input"), 3 * h * w)
+    return torch.from_numpy((2 * u - 1).astype(np.float32).reshape(1, 3, h, w))
+
+
+def write_sizes() -> None:
+    for name, build, h, w in SIZES:
+        x = formula_input(h, w)
+        logits = formula_model(build())(x).contiguous()
+        if not torch.isfinite(logits).all() or logits.std() < 1e-3:
+            raise SystemExit(f"{name} {h}x{w}: degenerate logits, std {logits.std():.3g}")
+        path = FIXTURES / f"size_{name}_{h}x{w}.safetensors"
+        meta = {"block": f"size_{name}_{h}x{w}", "torch": torch.__version__,
+                "torchvision": torchvision.__version__,
+                "config": json.dumps({"model": name, "num_classes": CLASSES,
+                                      "weights": "formula of make_checkpoint_fixture.py",
+                                      "input_shape": list(x.shape)})}
+        save_file({"logits": logits}, str(path), metadata=meta)
+        print(f"{path.name}: logits std {logits.std():.4g}  {path.stat().st_size / 1024:.1f} KiB")
 
 
 def fnv1a(name: str) -> int:
@@ -79,13 +137,12 @@ def value(name: str, shape: tuple[int, ...]) -> torch.Tensor:
 
 def main() -> None:
     torch.set_grad_enabled(False)
-    model = torchvision.models.resnet18(weights=None, num_classes=CLASSES)
-    state = {k: value(k, tuple(t.shape)) for k, t in model.state_dict().items()
-             if not k.endswith("num_batches_tracked")}
-    model.load_state_dict(state, strict=False)
-    model.eval()
-    x = torch.from_numpy((2 * uniforms(fnv1a("input"), 3 * SIZE * SIZE) - 1)
-                         .astype(np.float32).reshape(1, 3, SIZE, SIZE))
+    model = formula_model(torchvision.models.resnet18(weights=None, num_classes=CLASSES))
+    x = formula_input(SIZE, SIZE)
+    kept = {}
+    for name in KEPT:
+        model.get_submodule(name).register_forward_hook(
+            lambda _m, _i, out, name=name: kept.setdefault(f"kept.{name}", out.clone().contiguous()))
     logits = model(x).contiguous()
     model.fc = torch.nn.Identity()
     features = model(x).contiguous()
@@ -97,9 +154,10 @@ def main() -> None:
               "input_shape": list(x.shape), "output_shape": list(logits.shape)}
     meta = {"block": "checkpoint_resnet18_10_classes", "config": json.dumps(config),
             "torch": torch.__version__, "torchvision": torchvision.__version__}
-    save_file({"input": x, "logits": logits, "features": features}, str(OUT), metadata=meta)
+    save_file({"input": x, "logits": logits, "features": features, **kept}, str(OUT), metadata=meta)
     print(f"{OUT.name}: logits {logits.flatten().tolist()}\n"
           f"  features max|.| {features.abs().max():.4g}  {OUT.stat().st_size / 1024:.1f} KiB")
+    write_sizes()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 //! A user's own checkpoint: a ResNet-18 with 10 classes saved from `DataParallel` (`module.`
 //! keys), against PyTorch's logits and pooled features for it
-//! (`bench/peers/make_checkpoint_fixture.py`, whose weight formula [`formula_weights`] repeats),
+//! (`bench/peers/make_checkpoint_fixture.py`, whose weight formula `common::formula` repeats),
 //! through the library and through `lineage run`.
 
 mod common;
@@ -9,42 +9,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::formula;
 use common::parity::fixture;
 use lineage_kernels::Shape;
-use lineage_nets::graph::ParamRole;
-use lineage_nets::{models, npy, Input, Net, NormalRng, Plan, Tensor, Threads, Weights, Workspace};
+use lineage_nets::{models, npy, Input, Net, Plan, PlanOptions, Tensor, Threads, Weights, Workspace};
 use safetensors::tensor::TensorView;
 use safetensors::{serialize, Dtype};
 
 const FIXTURE: &str = "checkpoint_resnet18_10_classes";
-
-fn fnv1a(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// `count` values of the fixture script's formula for the tensor `name`.
-fn formula(name: &str, count: usize, value: impl Fn(f64) -> f64) -> Vec<f32> {
-    let mut rng = NormalRng::new(fnv1a(name));
-    (0..count).map(|_| value(rng.next_uniform()) as f32).collect()
-}
-
-/// The state dict the fixture script computed PyTorch's outputs with, under `prefix`.
-fn formula_weights(net: &Net, prefix: &str) -> Vec<(String, Vec<usize>, Vec<f32>)> {
-    net.parameters()
-        .into_iter()
-        .map(|p| {
-            let count = p.shape.iter().product();
-            let bound = (6.0 / p.fan_in as f64).sqrt();
-            let data = match p.role {
-                ParamRole::Weight => formula(&p.name, count, |u| (2.0 * u - 1.0) * bound),
-                ParamRole::Bias | ParamRole::BnBeta => formula(&p.name, count, |u| (2.0 * u - 1.0) * 0.1),
-                ParamRole::BnGamma | ParamRole::BnVar => formula(&p.name, count, |u| 0.5 + u),
-                ParamRole::BnMean => formula(&p.name, count, |u| (2.0 * u - 1.0) * 0.2),
-            };
-            (format!("{prefix}{}", p.name), p.shape, data)
-        })
-        .collect()
-}
+/// The modules whose outputs the fixture holds as `kept.NAME` (NCHW).
+const KEPT: [&str; 3] = ["maxpool", "layer2.1", "layer3"];
 
 fn safetensors_file(tensors: &[(String, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
     let bytes: Vec<Vec<u8>> =
@@ -68,6 +42,7 @@ struct Expected {
     input: Tensor,
     logits: Tensor,
     features: Tensor,
+    kept: Vec<Tensor>,
 }
 
 fn expected() -> Expected {
@@ -76,6 +51,7 @@ fn expected() -> Expected {
         input: w.take("input").unwrap(),
         logits: w.take("logits").unwrap(),
         features: w.take("features").unwrap(),
+        kept: KEPT.iter().map(|k| w.take(&format!("kept.{k}")).unwrap()).collect(),
     }
 }
 
@@ -89,7 +65,7 @@ fn run(net: &Net, weights: &Weights, x: &[f32]) -> Vec<f32> {
 #[test]
 fn data_parallel_checkpoint_with_10_classes_matches_pytorch_through_the_library() {
     let e = expected();
-    let file = safetensors_file(&formula_weights(&models::with_classes("resnet18", 10).unwrap(), "module."));
+    let file = safetensors_file(&formula::tensors(&models::with_classes("resnet18", 10).unwrap(), "module."));
     let mut weights = Weights::from_safetensors(&file).unwrap();
 
     // As saved, nothing fits: one error names every tensor, with the name it should have.
@@ -112,6 +88,27 @@ fn data_parallel_checkpoint_with_10_classes_matches_pytorch_through_the_library(
     let features = run(&headless, &weights, &e.input.data);
     let err = relative_error(&features, &e.features.data);
     assert!(err < 1e-4, "features differ from PyTorch by {err:e} relative");
+
+    // Intermediate activations by module name, as PyTorch's forward hooks saw them; keeping
+    // them changes nothing else.
+    let net = models::with_classes("resnet18", 10).unwrap();
+    let options = PlanOptions { outputs: KEPT.map(String::from).to_vec(), ..PlanOptions::default() };
+    let plan = Plan::with_options(&net, &weights, Shape::new(1, 64, 64, 3), &options).unwrap();
+    let mut ws = Workspace::new(&plan, Threads::Count(2)).unwrap();
+    let y = plan.run(Input::Nchw(&e.input.data), &mut ws).unwrap().pixel(0).to_vec();
+    assert_eq!(y, logits, "keeping activations changed the logits");
+    assert_eq!(plan.kept_names().collect::<Vec<_>>(), KEPT);
+    for (name, want) in KEPT.iter().zip(&e.kept) {
+        let view = plan.kept(&ws, name).unwrap();
+        let mut got = vec![0.0; want.data.len()];
+        lineage_kernels::nhwc_to_nchw(&view, &mut got).unwrap();
+        let err = relative_error(&got, &want.data);
+        assert!(err < 1e-4, "{name} differs from PyTorch by {err:e} relative");
+    }
+    assert!(plan.kept(&ws, "fc").unwrap_err().to_string().contains("\"fc\" is not a kept activation"));
+    let options = PlanOptions { outputs: vec!["layer9".into(), "layer3".into(), "conv".into()], ..options };
+    let err = Plan::with_options(&net, &weights, Shape::new(1, 64, 64, 3), &options).unwrap_err().to_string();
+    assert!(err.contains("no layer or module named layer9, conv"), "{err}");
 }
 
 fn lineage(args: &[&str]) -> (bool, String, String) {
@@ -137,7 +134,7 @@ fn lineage_run_strips_the_prefix_reads_the_class_count_and_matches_pytorch() {
     let (w, x, y, labels) =
         (dir.join("w.safetensors"), dir.join("x.npy"), dir.join("y.npy"), dir.join("l.txt"));
     let net = models::with_classes("resnet18", 10).unwrap();
-    std::fs::write(&w, safetensors_file(&formula_weights(&net, "module."))).unwrap();
+    std::fs::write(&w, safetensors_file(&formula::tensors(&net, "module."))).unwrap();
     std::fs::write(&x, npy::encode(&[1, 3, 64, 64], &e.input.data)).unwrap();
     let names: Vec<String> = (0..10).map(|i| format!("kind-{i}")).collect();
     std::fs::write(&labels, names.join("\n") + "\n").unwrap();
@@ -160,6 +157,17 @@ fn lineage_run_strips_the_prefix_reads_the_class_count_and_matches_pytorch() {
     for row in rows {
         let class: usize = row.split_whitespace().nth(1).unwrap().parse().unwrap();
         assert!(row.trim_end().ends_with(&names[class]), "{row}");
+    }
+
+    let (ok, out, err) =
+        lineage(&[&common[..], &["--features", &KEPT.join(","), "--features-dir", path(&dir)]].concat());
+    assert!(ok, "{err}");
+    for (name, want) in KEPT.iter().zip(&e.kept) {
+        let got = npy::parse(&std::fs::read(dir.join(format!("{name}.npy"))).unwrap()).unwrap();
+        assert_eq!(got.shape, want.shape, "{name}");
+        let rel = relative_error(&got.data, &want.data);
+        assert!(rel < 1e-4, "--features {name} differs from PyTorch by {rel:e} relative");
+        assert!(out.contains(&format!("{name}: ")), "{out}");
     }
 
     let (ok, _, err) = lineage(&[&common[..], &["--output", path(&y), "--classes", "0"]].concat());
@@ -185,7 +193,7 @@ fn lineage_inspect_lists_tensors_and_the_models_they_fit() {
     let dir = temp_dir("inspect");
     let w = dir.join("w.safetensors");
     let net = models::with_classes("resnet18", 10).unwrap();
-    std::fs::write(&w, safetensors_file(&formula_weights(&net, "module."))).unwrap();
+    std::fs::write(&w, safetensors_file(&formula::tensors(&net, "module."))).unwrap();
     let (ok, out, err) = lineage(&["inspect", path(&w)]);
     assert!(ok, "{err}");
     assert!(
@@ -199,7 +207,7 @@ fn lineage_inspect_lists_tensors_and_the_models_they_fit() {
     assert_eq!(out.matches("fits ").count(), 1, "{out}");
 
     let headless = models::with_classes("resnet34", 0).unwrap();
-    std::fs::write(&w, safetensors_file(&formula_weights(&headless, ""))).unwrap();
+    std::fs::write(&w, safetensors_file(&formula::tensors(&headless, ""))).unwrap();
     let (ok, out, err) = lineage(&["inspect", path(&w)]);
     assert!(ok && out.contains("fits resnet34 with 0 classes"), "{out}{err}");
     std::fs::remove_dir_all(&dir).unwrap();

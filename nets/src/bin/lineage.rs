@@ -7,6 +7,8 @@
 // its own directory).
 #[path = "lineage/checkpoint.rs"]
 mod checkpoint;
+#[path = "lineage/features.rs"]
+mod features;
 #[path = "lineage/inspect.rs"]
 mod inspect;
 #[path = "lineage/labels.rs"]
@@ -18,7 +20,9 @@ use std::time::Instant;
 
 use lineage_kernels::Shape;
 use lineage_nets::image::{self, Format};
-use lineage_nets::{models, npy, preprocess, Input, NetError, NormalRng, Plan, Threads, Workspace};
+use lineage_nets::{
+    models, npy, preprocess, Input, NetError, NormalRng, Plan, PlanOptions, Threads, Workspace,
+};
 
 use checkpoint::Model;
 use labels::Labels;
@@ -27,7 +31,7 @@ const USAGE: &str = "usage:
   lineage list
   lineage info <model> [MODEL OPTIONS] [--size N]
   lineage run <model> [MODEL OPTIONS] --input IMAGE|X.npy [--output Y.npy] [--threads N] [--top K]
-              [--labels FILE]
+              [--labels FILE] [--features NAME[,NAME...]] [--features-dir DIR]
   lineage bench <model> [MODEL OPTIONS] [--threads N] [--runs R] [--size N] [--profile yes]
   lineage inspect W.safetensors
 model options:
@@ -130,7 +134,11 @@ fn run(raw: Vec<String>) -> Result<(), String> {
         }
         "run" => {
             args.check_known(
-                &[&MODEL_OPTIONS[..], &["input", "output", "threads", "top", "labels"]].concat(),
+                &[
+                    &MODEL_OPTIONS[..],
+                    &["input", "output", "threads", "top", "labels", "features", "features-dir"],
+                ]
+                .concat(),
             )?;
             let input = args.get("input").ok_or("run: --input IMAGE.png|IMAGE.jpg|X.npy is required")?;
             infer(
@@ -140,6 +148,8 @@ fn run(raw: Vec<String>) -> Result<(), String> {
                 args.number("threads", 1)?,
                 args.number("top", 5)?,
                 args.get("labels").map(Path::new),
+                &features::names(args.get("features")).map_err(|e| e.to_string())?,
+                Path::new(args.get("features-dir").unwrap_or(".")),
             )
             .map_err(|e| e.to_string())
         }
@@ -188,6 +198,8 @@ fn infer(
     threads: usize,
     top: usize,
     labels: Option<&Path>,
+    kept: &[String],
+    kept_dir: &Path,
 ) -> Result<(), NetError> {
     let (net, weights) = model.open()?;
     let bytes =
@@ -214,7 +226,8 @@ fn infer(
             )))
         }
     };
-    let plan = Plan::from_weights(&net, weights, shape)?;
+    let options = PlanOptions { outputs: kept.to_vec(), ..PlanOptions::default() };
+    let plan = Plan::from_weights_with(&net, weights, shape, &options)?;
     let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
     let y = plan.run(Input::Nchw(&data), &mut ws)?;
     let out = y.shape();
@@ -242,7 +255,7 @@ fn infer(
         let bytes = npy::encode(&[out.n, classes], &logits);
         std::fs::write(&path, bytes).map_err(|e| NetError::Io(format!("writing {}: {e}", path.display())))?;
     }
-    Ok(())
+    features::write(&plan, &ws, kept_dir)
 }
 
 /// A `.npy` NCHW (or CHW) float32 tensor, taken as it is.
