@@ -148,8 +148,7 @@ fn run(raw: Vec<String>) -> Result<(), String> {
                 args.number("threads", 1)?,
                 args.number("top", 5)?,
                 args.get("labels").map(Path::new),
-                &features::names(args.get("features")).map_err(|e| e.to_string())?,
-                Path::new(args.get("features-dir").unwrap_or(".")),
+                &features::Request::parse(args.get("features"), args.get("features-dir"))?,
             )
             .map_err(|e| e.to_string())
         }
@@ -198,8 +197,7 @@ fn infer(
     threads: usize,
     top: usize,
     labels: Option<&Path>,
-    kept: &[String],
-    kept_dir: &Path,
+    kept: &features::Request,
 ) -> Result<(), NetError> {
     let (net, weights) = model.open()?;
     let bytes =
@@ -226,17 +224,17 @@ fn infer(
             )))
         }
     };
-    let options = PlanOptions { outputs: kept.to_vec(), ..PlanOptions::default() };
+    let options = PlanOptions { outputs: kept.names.clone(), ..PlanOptions::default() };
     let plan = Plan::from_weights_with(&net, weights, shape, &options)?;
     let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
     let y = plan.run(Input::Nchw(&data), &mut ws)?;
     let out = y.shape();
     let classes = out.c;
     let logits: Vec<f32> = (0..out.pixels().unwrap_or(0)).flat_map(|p| y.pixel(p).to_vec()).collect();
-    let features = model.classes == Some(0);
-    let labels = if features { Labels::Indices } else { Labels::new(labels, classes)? };
+    let headless = model.classes == Some(0);
+    let labels = if headless { Labels::Indices } else { Labels::new(labels, classes)? };
     for (n, row) in logits.chunks(classes).enumerate() {
-        if features {
+        if headless {
             let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
             println!("image {n}: {classes} features, L2 norm {norm:.4}");
             continue;
@@ -255,7 +253,7 @@ fn infer(
         let bytes = npy::encode(&[out.n, classes], &logits);
         std::fs::write(&path, bytes).map_err(|e| NetError::Io(format!("writing {}: {e}", path.display())))?;
     }
-    features::write(&plan, &ws, kept_dir)
+    features::write(&plan, &ws, &kept.dir)
 }
 
 /// A `.npy` NCHW (or CHW) float32 tensor, taken as it is.

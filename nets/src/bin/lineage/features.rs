@@ -1,19 +1,28 @@
 //! `lineage run --features NAME[,NAME...]`: the kept activations of a run, each written as
 //! `NAME.npy` (float32 NCHW, as PyTorch would give them) into `--features-dir`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use lineage_kernels::nhwc_to_nchw;
 use lineage_nets::{npy, NetError, Plan, Workspace};
 
-/// The names of `--features a,b`: comma-separated, none empty.
-pub fn names(list: Option<&str>) -> Result<Vec<String>, NetError> {
-    let Some(list) = list else { return Ok(Vec::new()) };
-    let names: Vec<String> = list.split(',').map(|n| n.trim().to_string()).collect();
-    if names.iter().any(String::is_empty) {
-        return Err(NetError::Input(format!("--features {list:?} has an empty name")));
+/// `--features a,b` and `--features-dir DIR`.
+pub struct Request {
+    pub names: Vec<String>,
+    pub dir: PathBuf,
+}
+
+impl Request {
+    /// The comma-separated names of `list` (none empty), to be written into `dir` (default:
+    /// the current directory).
+    pub fn parse(list: Option<&str>, dir: Option<&str>) -> Result<Request, String> {
+        let names: Vec<String> =
+            list.map_or(Vec::new(), |l| l.split(',').map(|n| n.trim().to_string()).collect());
+        if names.iter().any(String::is_empty) {
+            return Err(format!("--features {:?} has an empty name", list.unwrap_or("")));
+        }
+        Ok(Request { names, dir: PathBuf::from(dir.unwrap_or(".")) })
     }
-    Ok(names)
 }
 
 /// Writes every kept activation of the last run of `plan` on `workspace` into `dir`.
