@@ -96,8 +96,9 @@ impl Fit {
     }
 }
 
-/// The candidate closest to `name`: one that `name` ends with after a dotted prefix (to strip) if any,
-/// otherwise the one at the smallest edit distance, if that is under half of `name`'s length.
+/// The candidate closest to `name`: one that `name` ends with after a dotted prefix (to strip)
+/// if any, otherwise the one at the smallest edit distance, if that is at most a third of
+/// `name`'s length (a typo, not another layer).
 pub fn nearest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
     let under_prefix = |c: &&String| name.strip_suffix(c.as_str()).is_some_and(|p| p.ends_with('.'));
     if let Some(c) = candidates.iter().filter(under_prefix).max_by_key(|c| c.len()) {
@@ -106,7 +107,7 @@ pub fn nearest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, _)| 2 * d < name.len().max(1))
+        .filter(|(d, _)| 3 * d <= name.len())
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.as_str())
 }
