@@ -159,6 +159,16 @@ fn lineage_run_strips_the_prefix_reads_the_class_count_and_matches_pytorch() {
         assert!(row.trim_end().ends_with(&names[class]), "{row}");
     }
 
+    // Without a labels file a 10-way classifier prints bare indices (ImageNet's names are for
+    // 1000 classes).
+    let (ok, out, err) = lineage(&[&common[..], &["--top", "3"]].concat());
+    assert!(ok, "{err}");
+    let rows: Vec<&str> = out.lines().filter(|l| l.trim_start().starts_with("class")).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert!(rows.iter().all(|r| r.split_whitespace().count() == 6), "{out}");
+
+    let (ok, _, err) = lineage(&[&common[..], &["--features", "layer3,layer9"]].concat());
+    assert!(!ok && err.contains("no layer or module named layer9"), "{err}");
     let (ok, out, err) =
         lineage(&[&common[..], &["--features", &KEPT.join(","), "--features-dir", path(&dir)]].concat());
     assert!(ok, "{err}");
@@ -210,5 +220,9 @@ fn lineage_inspect_lists_tensors_and_the_models_they_fit() {
     std::fs::write(&w, safetensors_file(&formula::tensors(&headless, ""))).unwrap();
     let (ok, out, err) = lineage(&["inspect", path(&w)]);
     assert!(ok && out.contains("fits resnet34 with 0 classes"), "{out}{err}");
+
+    // A file of no known architecture says so.
+    let (ok, out, err) = lineage(&["inspect", path(&fixture(FIXTURE))]);
+    assert!(ok && out.contains("fits none of the known models"), "{out}{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

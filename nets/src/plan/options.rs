@@ -20,8 +20,10 @@ pub struct PlanOptions {
     /// of the graph (`layer3.5.add`, `features.8`) or module names (`layer3`: the output of its
     /// last layer), as a forward hook or torchvision's feature extractor names them. Their
     /// buffers live to the end of a run; nothing else changes and a run still allocates
-    /// nothing. Fused layers are what they compute with their fused ReLU (torchvision's
-    /// in-place ReLU leaves the same values in the conv's output).
+    /// nothing. A convolution layer's value is after its folded batch norm and fused
+    /// activation (PyTorch's `conv` module output is before them; its in-place ReLU then
+    /// leaves what the block computes), so block and module names are the ones to compare
+    /// with PyTorch's forward hooks.
     pub outputs: Vec<String>,
 }
 
