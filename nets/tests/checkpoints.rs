@@ -220,6 +220,11 @@ fn lineage_inspect_lists_tensors_and_the_models_they_fit() {
     std::fs::write(&w, safetensors_file(&formula::tensors(&headless, ""))).unwrap();
     let (ok, out, err) = lineage(&["inspect", path(&w)]);
     assert!(ok && out.contains("fits resnet34 with 0 classes"), "{out}{err}");
+    // Run, a checkpoint without a classifier gives the pooled features, no --classes 0 needed.
+    let x = dir.join("x.npy");
+    std::fs::write(&x, npy::encode(&[1, 3, 32, 32], &formula::input(32, 32))).unwrap();
+    let (ok, out, err) = lineage(&["run", "resnet34", "--weights", path(&w), "--input", path(&x)]);
+    assert!(ok && out.contains("image 0: 512 features"), "{out}{err}");
 
     // A file of no known architecture says so.
     let (ok, out, err) = lineage(&["inspect", path(&fixture(FIXTURE))]);

@@ -21,7 +21,7 @@ use std::time::Instant;
 use lineage_kernels::Shape;
 use lineage_nets::image::{self, Format};
 use lineage_nets::{
-    models, npy, preprocess, Input, NetError, NormalRng, Plan, PlanOptions, Threads, Workspace,
+    models, npy, preprocess, Input, NetError, NormalRng, Op, Plan, PlanOptions, Threads, Workspace,
 };
 
 use checkpoint::Model;
@@ -231,7 +231,7 @@ fn infer(
     let out = y.shape();
     let classes = out.c;
     let logits: Vec<f32> = (0..out.pixels().unwrap_or(0)).flat_map(|p| y.pixel(p).to_vec()).collect();
-    let headless = model.classes == Some(0);
+    let headless = !matches!(net.node(net.output).op, Op::Linear { .. });
     let labels = if headless { Labels::Indices } else { Labels::new(labels, classes)? };
     for (n, row) in logits.chunks(classes).enumerate() {
         if headless {

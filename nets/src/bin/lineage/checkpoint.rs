@@ -19,8 +19,9 @@ pub struct Model {
 }
 
 impl Model {
-    /// The network with `classes` classes (if not given: the checkpoint's classifier rows,
-    /// else 1000) and the checkpoint with every prefix stripped, or random weights.
+    /// The network with `classes` classes (if not given: the checkpoint's classifier rows, 0
+    /// for a checkpoint without a classifier, else 1000) and the checkpoint with every prefix
+    /// stripped, or random weights.
     pub fn open(&self) -> Result<(Net, Weights), NetError> {
         let Some(path) = &self.weights else {
             let net = models::with_classes(&self.name, self.classes.unwrap_or(1000))?;
@@ -41,9 +42,12 @@ fn open_checkpoint(
     for prefix in strip {
         weights.strip_prefix(prefix)?;
     }
-    let classes = match classes {
-        Some(c) => c,
-        None => models::classes_in(model, &weights)?.unwrap_or(1000),
+    let classes = match (classes, models::classes_in(model, &weights)?) {
+        (Some(c), _) | (None, Some(c)) => c,
+        // No classifier tensor: a headless checkpoint if everything else fits, else the
+        // ImageNet classifier (whose tensors the error then lists as missing).
+        (None, None) if weights.check(&models::with_classes(model, 0)?, false).is_ok() => 0,
+        (None, None) => 1000,
     };
     let net = models::with_classes(model, classes)?;
     let unused = weights.check(&net, false).map_err(|e| match e {
