@@ -349,6 +349,16 @@ impl NetBuilder {
         self.push(name, Op::Linear { in_f, out_f, bias, act: Activation::None }, vec![x], out_f)
     }
 
+    /// The classifier of a network: a fully connected layer from `in_f` features to `classes`
+    /// (with bias), or nothing when `classes` is 0, so that the network ends in its pooled
+    /// features (timm's `num_classes=0`).
+    pub fn classifier(&mut self, name: &str, x: Value, in_f: usize, classes: usize) -> Result<Value> {
+        if classes == 0 {
+            return Ok(x);
+        }
+        self.linear(name, x, in_f, classes, true)
+    }
+
     pub fn softmax(&mut self, name: &str, x: Value) -> Result<Value> {
         let c = self.channels(x)?;
         self.push(name, Op::Softmax, vec![x], c)
@@ -416,6 +426,10 @@ impl ConvSpec {
         self
     }
 }
+
+/// Largest side [`Net::infer_shapes`] tries when it looks for the smallest input of a network
+/// (every architecture here takes far less: 32 for ResNet, 75 for Inception v3).
+const MIN_INPUT_SEARCH: usize = 512;
 
 /// PyTorch's pooled size along one axis (ceil mode drops a last window starting in the padding).
 pub(crate) fn pool_out(
@@ -509,8 +523,24 @@ impl Net {
     }
 
     /// Output shape (NHWC) of every node for an input of `input`, or an error naming the first
-    /// layer whose input does not fit.
+    /// layer whose input does not fit (and, for an input too small, the smallest the network
+    /// takes).
     pub fn infer_shapes(&self, input: Shape) -> Result<Vec<Shape>> {
+        self.shapes_for(input).map_err(|e| match (e, self.min_square_input(input)) {
+            (NetError::Shape(m), Some(side)) if input.h < side || input.w < side => {
+                NetError::Shape(format!("{m}; the smallest input {} takes is {side}x{side}", self.name))
+            }
+            (e, _) => e,
+        })
+    }
+
+    /// The smallest `side` for which a `side x side` input of `like`'s channels fits, searched
+    /// up to [`MIN_INPUT_SEARCH`].
+    fn min_square_input(&self, like: Shape) -> Option<usize> {
+        (1..=MIN_INPUT_SEARCH).find(|&side| self.shapes_for(Shape::new(1, side, side, like.c)).is_ok())
+    }
+
+    fn shapes_for(&self, input: Shape) -> Result<Vec<Shape>> {
         input.check_nonzero("network input").map_err(NetError::kernel("input"))?;
         input.elements().map_err(NetError::kernel("input"))?;
         let mut shapes: Vec<Shape> = Vec::with_capacity(self.nodes.len());

@@ -33,6 +33,7 @@ pub mod graph;
 #[cfg(feature = "cli")]
 pub mod image;
 mod init;
+pub mod keys;
 pub mod models;
 pub mod npy;
 pub mod plan;
@@ -44,6 +45,7 @@ pub use classes::imagenet_class;
 pub use error::{NetError, Result};
 pub use graph::{ConvSpec, LrnSpec, Net, NetBuilder, Op, ParamSpec, PoolSpec, Value};
 pub use init::NormalRng;
+pub use keys::Fit;
 pub use plan::{Input, Plan, PlanOptions, StepInfo, Threads, Workspace};
 pub use summary::{ConvLayer, LayerInfo, Summary};
 pub use weights::{Tensor, Weights};

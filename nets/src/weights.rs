@@ -13,6 +13,7 @@ use safetensors::{Dtype, SafeTensors};
 use crate::error::{NetError, Result};
 use crate::graph::{Net, ParamRole};
 use crate::init::NormalRng;
+use crate::keys::Fit;
 
 /// Buffers PyTorch saves that inference never uses.
 const IGNORED_SUFFIXES: [&str; 1] = [".num_batches_tracked"];
@@ -170,33 +171,44 @@ impl Weights {
     }
 
     /// Checks that every parameter `net` needs is present with its shape. Returns the names of
-    /// tensors the network does not use (sorted); in `strict` mode they are an error.
+    /// tensors the network does not use (sorted); in `strict` mode they are an error. A misfit
+    /// is ONE error listing every missing, misshaped and unexpected tensor (see [`Fit`]).
     pub fn check(&self, net: &Net, strict: bool) -> Result<Vec<String>> {
-        let params = net.parameters();
-        for p in &params {
-            let t = self.get(&p.name).ok_or_else(|| {
-                NetError::Weights(format!("{}: missing tensor {:?} of shape {:?}", net.name, p.name, p.shape))
-            })?;
-            if t.shape != p.shape {
-                return Err(NetError::Weights(format!(
-                    "{}: tensor {:?} has shape {:?}, the layer expects {:?}",
-                    net.name, p.name, t.shape, p.shape
-                )));
+        let fit = Fit::of(self, net);
+        if fit.fits(strict) {
+            Ok(fit.unexpected)
+        } else {
+            Err(fit.error(net, self))
+        }
+    }
+
+    /// Renames every tensor to `rename(name)` (a hook for checkpoints saved under other
+    /// names); two tensors renamed to one name are an error naming both.
+    pub fn rename(&mut self, mut rename: impl FnMut(&str) -> String) -> Result<()> {
+        let mut names: Vec<(String, String)> = self.tensors.keys().map(|n| (rename(n), n.clone())).collect();
+        names.sort();
+        if let Some(w) = names.windows(2).find(|w| w[0].0 == w[1].0) {
+            let (new, a, b) = (&w[0].0, &w[0].1, &w[1].1);
+            return Err(NetError::Weights(format!("tensors {a:?} and {b:?} are both renamed to {new:?}")));
+        }
+        let mut old = std::mem::take(&mut self.tensors);
+        self.tensors =
+            names.into_iter().filter_map(|(new, name)| old.remove(&name).map(|t| (new, t))).collect();
+        Ok(())
+    }
+
+    /// Removes `prefix` from every name that starts with it (`module.` of a model saved from
+    /// `DataParallel`, `model.` of a Lightning checkpoint); returns how many names changed.
+    pub fn strip_prefix(&mut self, prefix: &str) -> Result<usize> {
+        let mut count = 0;
+        self.rename(|name| match name.strip_prefix(prefix) {
+            Some(rest) => {
+                count += 1;
+                rest.to_string()
             }
-        }
-        let wanted: std::collections::HashSet<&str> = params.iter().map(|p| p.name.as_str()).collect();
-        let mut extra: Vec<String> =
-            self.names().filter(|n| !wanted.contains(n)).map(str::to_string).collect();
-        extra.sort();
-        if strict && !extra.is_empty() {
-            return Err(NetError::Weights(format!(
-                "{}: {} unexpected tensor(s) the network does not use: {}",
-                net.name,
-                extra.len(),
-                extra.join(", ")
-            )));
-        }
-        Ok(extra)
+            None => name.to_string(),
+        })?;
+        Ok(count)
     }
 
     /// The data of parameter `name`, checked to have `shape`.

@@ -116,3 +116,70 @@ fn conv_layers_list_every_convolution_with_its_input() {
     let c = convs.iter().find(|c| c.name == "layer3.0.conv2").unwrap();
     assert_eq!((c.input, c.params.stride_h, c.params.c_in), (Shape::new(1, 28, 28, 256), 2, 256));
 }
+
+/// Width of the pooled features before each model's classifier (torchvision/timm's
+/// `num_features`; 4096 where the classifier is an MLP whose last layer is removed).
+const FEATURES: [(&str, usize); 27] = [
+    ("resnet18", 512),
+    ("resnet34", 512),
+    ("resnet50", 2048),
+    ("resnet101", 2048),
+    ("resnet152", 2048),
+    ("mobilenet_v2", 1280),
+    ("alexnet", 4096),
+    ("alexnet_original", 4096),
+    ("zfnet", 4096),
+    ("vgg11", 4096),
+    ("vgg13", 4096),
+    ("vgg16", 4096),
+    ("vgg19", 4096),
+    ("vgg11_bn", 4096),
+    ("vgg13_bn", 4096),
+    ("vgg16_bn", 4096),
+    ("vgg19_bn", 4096),
+    ("googlenet", 1024),
+    ("inception_v3", 2048),
+    ("inception_v4", 1536),
+    ("resnext50_32x4d", 2048),
+    ("resnext101_32x8d", 2048),
+    ("densenet121", 1024),
+    ("densenet161", 2208),
+    ("densenet169", 1664),
+    ("densenet201", 1920),
+    ("mobilenet_v1", 1024),
+];
+
+#[test]
+fn every_model_takes_any_class_count_and_zero_leaves_the_pooled_features() {
+    assert_eq!(FEATURES.map(|(n, _)| n), models::MODELS);
+    for (name, features) in FEATURES {
+        let size = if name.starts_with("inception") { 299 } else { 224 };
+        let input = Shape::new(1, size, size, 3);
+        let out = |classes| {
+            let net = models::with_classes(name, classes).unwrap();
+            (*net.infer_shapes(input).unwrap().last().unwrap(), net.parameter_count())
+        };
+        let (full, full_params) = out(1000);
+        let (ten, ten_params) = out(10);
+        let (headless, headless_params) = out(0);
+        assert_eq!(full, Shape::new(1, 1, 1, 1000), "{name}");
+        assert_eq!(ten, Shape::new(1, 1, 1, 10), "{name}");
+        assert_eq!(headless, Shape::new(1, 1, 1, features), "{name}");
+        // The classifier is a features x classes matrix and a bias.
+        assert_eq!(full_params - ten_params, 990 * (features + 1), "{name}");
+        assert_eq!(full_params - headless_params, 1000 * (features + 1), "{name}");
+    }
+    // torchvision's resnet18(num_classes=10).
+    assert_eq!(models::with_classes("resnet18", 10).unwrap().parameter_count(), 11_181_642);
+}
+
+#[test]
+fn the_class_count_of_a_checkpoint_is_read_from_its_classifier() {
+    let ten = models::with_classes("densenet121", 10).unwrap();
+    let weights = lineage_nets::Weights::random(&ten, 1);
+    assert_eq!(models::classes_in("densenet121", &weights).unwrap(), Some(10));
+    let headless = models::with_classes("densenet121", 0).unwrap();
+    let weights = lineage_nets::Weights::random(&headless, 1);
+    assert_eq!(models::classes_in("densenet121", &weights).unwrap(), None);
+    assert_eq!(models::fitting(&weights).unwrap(), vec![("densenet121", 0)]);
+}

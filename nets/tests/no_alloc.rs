@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use common::random_input;
 use lineage_kernels::Shape;
-use lineage_nets::{models, Input, Plan, Threads, Weights, Workspace};
+use lineage_nets::{models, Input, Plan, PlanOptions, Threads, Weights, Workspace};
 
 /// Counts the allocations of the threads that run lineage: the test's own thread and the
 /// workspaces' rayon workers. The test harness's main thread is left out: it allocates on its
@@ -63,17 +63,22 @@ fn logits(plan: &Plan, ws: &mut Workspace, x: &[f32]) -> Vec<f32> {
 }
 
 /// MobileNet v2 at 160x160: its second block's 96-channel expansion (80x80, 2.4 MB) runs as a
-/// band chain, which the checks below then cover too.
-fn models_to_check() -> Vec<(&'static str, Shape)> {
-    vec![("resnet50", Shape::new(1, 64, 64, 3)), ("mobilenet_v2", Shape::new(1, 160, 160, 3))]
+/// band chain, which the checks below then cover too. Each keeps intermediate activations
+/// (the band chain's output among them), which must not cost an allocation either.
+fn models_to_check() -> Vec<(&'static str, Shape, [&'static str; 2])> {
+    vec![
+        ("resnet50", Shape::new(1, 64, 64, 3), ["layer2.0.conv2", "layer3"]),
+        ("mobilenet_v2", Shape::new(1, 160, 160, 3), ["features.1", "features.2"]),
+    ]
 }
 
 fn plans() -> Vec<Plan> {
     models_to_check()
         .into_iter()
-        .map(|(name, shape)| {
+        .map(|(name, shape, kept)| {
             let net = models::by_name(name).unwrap();
-            let plan = Plan::new(&net, &Weights::random(&net, 3), shape).unwrap();
+            let options = PlanOptions { outputs: kept.map(String::from).to_vec(), ..PlanOptions::default() };
+            let plan = Plan::with_options(&net, &Weights::random(&net, 3), shape, &options).unwrap();
             let banded = plan.steps().iter().any(|s| s.kind.starts_with("conv-band"));
             assert_eq!(banded, name == "mobilenet_v2", "{name}: band chains");
             plan

@@ -76,3 +76,27 @@ fn bad_inputs_are_errors_naming_the_values() {
     expect(preprocess(&img, &preset).map(drop), &["5", "4"]);
     expect(lineage_nets::preprocess::preset("resnet51").map(drop), &["resnet51"]);
 }
+
+#[test]
+fn every_model_has_the_preset_of_its_reference() {
+    // torchvision's transforms of the weights' docs; timm's pretrained_cfg (resize =
+    // floor(crop / crop_pct), crop_pct 0.875, bicubic, mean = std = 0.5) for inception_v4 and
+    // mobilenetv1_100.
+    let imagenet = |resize, crop| Preset {
+        resize,
+        crop,
+        filter: Filter::Bilinear,
+        mean: IMAGENET_MEAN,
+        std: IMAGENET_STD,
+    };
+    let timm = |resize, crop| Preset { resize, crop, filter: Filter::Bicubic, mean: [0.5; 3], std: [0.5; 3] };
+    for name in lineage_nets::models::MODELS {
+        let want = match name {
+            "inception_v3" => imagenet(342, 299),
+            "inception_v4" => timm(341, 299),
+            "mobilenet_v1" => timm(256, 224),
+            _ => imagenet(256, 224),
+        };
+        assert_eq!(lineage_nets::preprocess::preset(name).unwrap(), want, "{name}");
+    }
+}

@@ -152,3 +152,54 @@ fn loading_a_file_streams_and_checks_it_like_a_buffer() {
     assert!(err.contains("bn1.weight") && err.contains("I32"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn one_error_lists_every_missing_misshaped_and_unexpected_tensor() {
+    let mut t = good_tensors();
+    t.remove(4); // bn1.running_var
+    t.remove(3); // bn1.running_mean
+    t[0] = ("conv1.weight", Dtype::F32, vec![3, 2, 9], f32_bytes(&[0.0; 54]));
+    t.push(("bn1.runing_mean", Dtype::F32, vec![3], f32_bytes(&[0.0; 3])));
+    t.push(("head.weight", Dtype::F32, vec![1], f32_bytes(&[0.0])));
+    let err = Weights::from_safetensors(&file(&t)).unwrap().check(&tiny(), false).unwrap_err().to_string();
+    for needle in [
+        "tiny: the weights do not fit: 2 missing, 1 with the wrong shape, 2 unexpected",
+        "missing bn1.running_mean [3]",
+        "missing bn1.running_var [3]",
+        "wrong shape conv1.weight: [3, 2, 9] in the weights, the layer expects [3, 2, 3, 3]",
+        "unexpected bn1.runing_mean [3] (nearest known name: bn1.running_mean)",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+    // Nothing known is near `head.weight`, and no prefix is suggested for a mixed lot.
+    let head = err.lines().find(|l| l.contains("head.weight")).unwrap();
+    assert_eq!(head.trim(), "unexpected head.weight [1]");
+    assert!(!err.contains("prefix"), "{err}");
+}
+
+#[test]
+fn rename_hook_and_prefix_stripping_map_a_checkpoint_onto_the_net() {
+    let names: Vec<String> = good_tensors().iter().map(|t| format!("module.{}", t.0)).collect();
+    let prefixed: Vec<_> =
+        good_tensors().into_iter().zip(&names).map(|((_, d, s, b), n)| (n.as_str(), d, s, b)).collect();
+    let mut w = Weights::from_safetensors(&file(&prefixed)).unwrap();
+    let err = w.check(&tiny(), false).unwrap_err().to_string();
+    assert!(err.contains("(nearest known name: conv1.weight)"), "{err}");
+    assert!(err.contains("under the prefix \"module.\": strip it"), "{err}");
+    assert_eq!(w.strip_prefix("module.").unwrap(), 5);
+    assert_eq!(w.strip_prefix("module.").unwrap(), 0);
+    assert_eq!(w.check(&tiny(), true).unwrap(), Vec::<String>::new());
+
+    // A hook renaming a differently named export (Keras-like `conv1/kernel`) onto the net.
+    let mut w = Weights::from_safetensors(&file(&good_tensors())).unwrap();
+    w.rename(|n| n.replace('.', "/")).unwrap();
+    assert!(w.get("bn1/running_var").is_some() && w.get("bn1.running_var").is_none());
+    w.rename(|n| n.replace('/', ".")).unwrap();
+    assert_eq!(w.check(&tiny(), true).unwrap(), Vec::<String>::new());
+
+    // Two tensors mapped to one name: an error naming both, and the weights left as they were.
+    let err = w.rename(|n| if n.starts_with("bn1.") { "bn1".to_string() } else { n.to_string() });
+    let err = err.unwrap_err().to_string();
+    assert!(err.contains("\"bn1.bias\" and \"bn1.running_mean\" are both renamed to \"bn1\""), "{err}");
+    assert_eq!(w.check(&tiny(), true).unwrap(), Vec::<String>::new());
+}

@@ -1,24 +1,46 @@
 //! `lineage`: list the models, print a model's layer table, run one on an image (PNG or JPEG,
-//! preprocessed as the model's preset does) or a `.npy` tensor, or time it. Errors are one line on stderr and a non-zero exit code.
+//! preprocessed as the model's preset does) or a `.npy` tensor, time it, or inspect a
+//! checkpoint. Errors are one line on stderr and a non-zero exit code (a checkpoint that does
+//! not fit gets one error listing every tensor to fix, one per line).
 
-use std::path::PathBuf;
+// The subcommands' parts live beside this file (`path`: a binary's root looks for modules in
+// its own directory).
+#[path = "lineage/checkpoint.rs"]
+mod checkpoint;
+#[path = "lineage/features.rs"]
+mod features;
+#[path = "lineage/inspect.rs"]
+mod inspect;
+#[path = "lineage/labels.rs"]
+mod labels;
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use lineage_kernels::Shape;
 use lineage_nets::image::{self, Format};
 use lineage_nets::{
-    imagenet_class, models, npy, preprocess, Input, NetError, NormalRng, Plan, Threads, Weights, Workspace,
+    models, npy, preprocess, Input, NetError, NormalRng, Op, Plan, PlanOptions, Threads, Workspace,
 };
+
+use checkpoint::Model;
+use labels::Labels;
 
 const USAGE: &str = "usage:
   lineage list
-  lineage info <model> [--size N]
-  lineage run <model> [--weights W.safetensors] --input IMAGE|X.npy [--output Y.npy] [--threads N] [--top K]
-  lineage bench <model> [--weights W.safetensors] [--threads N] [--runs R] [--size N] [--profile yes]";
+  lineage info <model> [MODEL OPTIONS] [--size N]
+  lineage run <model> [MODEL OPTIONS] --input IMAGE|X.npy [--output Y.npy] [--threads N] [--top K]
+              [--labels FILE] [--features NAME[,NAME...]] [--features-dir DIR]
+  lineage bench <model> [MODEL OPTIONS] [--threads N] [--runs R] [--size N] [--profile yes]
+  lineage inspect W.safetensors
+model options:
+  --weights W.safetensors  a checkpoint (random weights without it)
+  --classes N              classifier size (default: the checkpoint's, else 1000); 0 for features
+  --strip-prefix P         remove P from every tensor name (repeatable), e.g. module.";
 
-/// Seed of the random weights used when no file is given.
-const SEED: u64 = 42;
+/// The options [`Args::model`] reads.
+const MODEL_OPTIONS: [&str; 3] = ["weights", "classes", "strip-prefix"];
 
 struct Args {
     positional: Vec<String>,
@@ -40,15 +62,32 @@ impl Args {
         Ok(Args { positional, options })
     }
 
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.options.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect()
+    }
+
     fn get(&self, name: &str) -> Option<&str> {
         self.options.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     fn number(&self, name: &str, default: usize) -> Result<usize, String> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(v) => v.parse().map_err(|_| format!("--{name} {v:?} is not a whole number")),
-        }
+        Ok(self.optional_number(name)?.unwrap_or(default))
+    }
+
+    fn optional_number(&self, name: &str) -> Result<Option<usize>, String> {
+        self.get(name)
+            .map(|v| v.parse().map_err(|_| format!("--{name} {v:?} is not a whole number")))
+            .transpose()
+    }
+
+    /// The model options (`--weights`, `--classes`, `--strip-prefix`) for `model`.
+    fn model(&self, model: &str) -> Result<Model, String> {
+        Ok(Model {
+            name: model.to_string(),
+            weights: self.get("weights").map(PathBuf::from),
+            classes: self.optional_number("classes")?,
+            strip: self.all("strip-prefix").into_iter().map(str::to_string).collect(),
+        })
     }
 
     fn check_known(&self, known: &[&str]) -> Result<(), String> {
@@ -90,33 +129,44 @@ fn run(raw: Vec<String>) -> Result<(), String> {
             Ok(())
         }
         "info" => {
-            args.check_known(&["size"])?;
-            info(model()?, args.number("size", 224)?).map_err(|e| e.to_string())
+            args.check_known(&[&MODEL_OPTIONS[..], &["size"]].concat())?;
+            info(&args.model(model()?)?, args.number("size", 224)?).map_err(|e| e.to_string())
         }
         "run" => {
-            args.check_known(&["weights", "input", "output", "threads", "top"])?;
+            args.check_known(
+                &[
+                    &MODEL_OPTIONS[..],
+                    &["input", "output", "threads", "top", "labels", "features", "features-dir"],
+                ]
+                .concat(),
+            )?;
             let input = args.get("input").ok_or("run: --input IMAGE.png|IMAGE.jpg|X.npy is required")?;
             infer(
-                model()?,
-                args.get("weights").map(PathBuf::from),
+                &args.model(model()?)?,
                 PathBuf::from(input),
                 args.get("output").map(PathBuf::from),
                 args.number("threads", 1)?,
                 args.number("top", 5)?,
+                args.get("labels").map(Path::new),
+                &features::Request::parse(args.get("features"), args.get("features-dir"))?,
             )
             .map_err(|e| e.to_string())
         }
         "bench" => {
-            args.check_known(&["weights", "threads", "runs", "size", "profile"])?;
+            args.check_known(&[&MODEL_OPTIONS[..], &["threads", "runs", "size", "profile"]].concat())?;
             bench(
-                model()?,
-                args.get("weights").map(PathBuf::from),
+                &args.model(model()?)?,
                 args.number("threads", 1)?,
                 args.number("runs", 10)?,
                 args.number("size", 224)?,
                 args.get("profile").is_some_and(|v| v == "yes"),
             )
             .map_err(|e| e.to_string())
+        }
+        "inspect" => {
+            args.check_known(&[])?;
+            let file = args.positional.get(1).ok_or_else(|| format!("inspect: which file?\n{USAGE}"))?;
+            inspect::inspect(Path::new(file)).map_err(|e| e.to_string())
         }
         "help" | "-h" => {
             println!("{USAGE}");
@@ -126,30 +176,11 @@ fn run(raw: Vec<String>) -> Result<(), String> {
     }
 }
 
-fn weights_for(net: &lineage_nets::Net, path: Option<PathBuf>) -> Result<Weights, NetError> {
-    match path {
-        Some(p) => {
-            let w = Weights::load(&p)?;
-            let extra = w.check(net, false)?;
-            if !extra.is_empty() {
-                eprintln!(
-                    "lineage: note: {} tensor(s) in {} are not used: {}",
-                    extra.len(),
-                    p.display(),
-                    extra.join(", ")
-                );
-            }
-            Ok(w)
-        }
-        None => Ok(Weights::random(net, SEED)),
-    }
-}
-
-fn info(model: &str, size: usize) -> Result<(), NetError> {
-    let net = models::by_name(model)?;
+fn info(model: &Model, size: usize) -> Result<(), NetError> {
+    let (net, weights) = model.open()?;
     let input = Shape::new(1, size, size, 3);
     print!("{}", net.summary(input)?);
-    let plan = Plan::from_weights(&net, Weights::random(&net, SEED), input)?;
+    let plan = Plan::from_weights(&net, weights, input)?;
     println!(
         "plan: {} steps, activation arena {:.2} MB, packed weights {:.2} MB",
         plan.steps().len(),
@@ -160,14 +191,15 @@ fn info(model: &str, size: usize) -> Result<(), NetError> {
 }
 
 fn infer(
-    model: &str,
-    weights: Option<PathBuf>,
+    model: &Model,
     input: PathBuf,
     output: Option<PathBuf>,
     threads: usize,
     top: usize,
+    labels: Option<&Path>,
+    kept: &features::Request,
 ) -> Result<(), NetError> {
-    let net = models::by_name(model)?;
+    let (net, weights) = model.open()?;
     let bytes =
         std::fs::read(&input).map_err(|e| NetError::Io(format!("reading {}: {e}", input.display())))?;
     let named = |e: NetError| match e {
@@ -177,7 +209,7 @@ fn infer(
     let (data, shape) = match Format::sniff(&bytes) {
         Some(Format::Npy) => npy_input(&bytes).map_err(named)?,
         Some(Format::Png | Format::Jpeg) => {
-            let preset = preprocess::preset(model)?;
+            let preset = preprocess::preset(&model.name)?;
             let rgb = image::decode(&bytes).map_err(named)?;
             (
                 preprocess::preprocess(&rgb, &preset).map_err(named)?,
@@ -192,20 +224,28 @@ fn infer(
             )))
         }
     };
-    let plan = Plan::from_weights(&net, weights_for(&net, weights)?, shape)?;
+    let options = PlanOptions { outputs: kept.names.clone(), ..PlanOptions::default() };
+    let plan = Plan::from_weights_with(&net, weights, shape, &options)?;
     let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
     let y = plan.run(Input::Nchw(&data), &mut ws)?;
     let out = y.shape();
     let classes = out.c;
     let logits: Vec<f32> = (0..out.pixels().unwrap_or(0)).flat_map(|p| y.pixel(p).to_vec()).collect();
+    let headless = !matches!(net.node(net.output).op, Op::Linear { .. });
+    let labels = if headless { Labels::Indices } else { Labels::new(labels, classes)? };
     for (n, row) in logits.chunks(classes).enumerate() {
+        if headless {
+            let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+            println!("image {n}: {classes} features, L2 norm {norm:.4}");
+            continue;
+        }
         let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
         let sum: f32 = row.iter().map(|v| (v - max).exp()).sum();
         let mut order: Vec<usize> = (0..classes).collect();
         order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
         println!("image {n}: top {}", top.min(classes));
         for &c in order.iter().take(top) {
-            let name = if classes == 1000 { imagenet_class(c).unwrap_or("") } else { "" };
+            let name = labels.name(c);
             println!("  class {c:>4}  logit {:>9.4}  p {:.4}  {name}", row[c], (row[c] - max).exp() / sum);
         }
     }
@@ -213,7 +253,7 @@ fn infer(
         let bytes = npy::encode(&[out.n, classes], &logits);
         std::fs::write(&path, bytes).map_err(|e| NetError::Io(format!("writing {}: {e}", path.display())))?;
     }
-    Ok(())
+    features::write(&plan, &ws, &kept.dir)
 }
 
 /// A `.npy` NCHW (or CHW) float32 tensor, taken as it is.
@@ -227,17 +267,10 @@ fn npy_input(bytes: &[u8]) -> Result<(Vec<f32>, Shape), NetError> {
     Ok((x.data, shape))
 }
 
-fn bench(
-    model: &str,
-    weights: Option<PathBuf>,
-    threads: usize,
-    runs: usize,
-    size: usize,
-    profile: bool,
-) -> Result<(), NetError> {
-    let net = models::by_name(model)?;
+fn bench(model: &Model, threads: usize, runs: usize, size: usize, profile: bool) -> Result<(), NetError> {
+    let (net, weights) = model.open()?;
     let shape = Shape::new(1, size, size, 3);
-    let plan = Plan::from_weights(&net, weights_for(&net, weights)?, shape)?;
+    let plan = Plan::from_weights(&net, weights, shape)?;
     let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
     let mut rng = NormalRng::new(7);
     let x: Vec<f32> = (0..3 * size * size).map(|_| rng.next_normal() as f32).collect();
@@ -256,7 +289,8 @@ fn bench(
     })?;
     times.sort_by(f64::total_cmp);
     println!(
-        "{model} {size}x{size} batch 1, {threads} thread(s), {} runs: median {:.2} ms, min {:.2} ms, max {:.2} ms",
+        "{} {size}x{size} batch 1, {threads} thread(s), {} runs: median {:.2} ms, min {:.2} ms, max {:.2} ms",
+        model.name,
         times.len(),
         times[times.len() / 2],
         times[0],

@@ -14,7 +14,7 @@ use crate::graph::{ConvSpec, LrnSpec, Net, NetBuilder, PoolSpec, Value};
 pub const PAPER_LRN: LrnSpec = LrnSpec { size: 5, alpha: 1e-4, beta: 0.75, k: 2.0 };
 
 /// torchvision's AlexNet/VGG head: `avgpool` (adaptive `pooled x pooled`), flatten, then FC 4096,
-/// ReLU, FC 4096, ReLU, FC `classes` named `classifier.{linear_at}` / `classifier.{relu_at}`
+/// ReLU, FC 4096, ReLU, FC `classes` (none if 0) named `classifier.{linear_at}` / `classifier.{relu_at}`
 /// (dropout is the identity at inference).
 pub(crate) fn classifier(
     b: &mut NetBuilder,
@@ -27,14 +27,12 @@ pub(crate) fn classifier(
     let c = b.channels(x)?;
     let mut y = b.adaptive_avg_pool("avgpool", x, pooled, pooled)?;
     y = b.flatten("flatten", y)?;
-    let widths = [c * pooled * pooled, 4096, 4096, classes];
-    for i in 0..3 {
+    let widths = [c * pooled * pooled, 4096, 4096];
+    for i in 0..2 {
         y = b.linear(&format!("classifier.{}", linear_at[i]), y, widths[i], widths[i + 1], true)?;
-        if i < 2 {
-            y = b.activation(&format!("classifier.{}", relu_at[i]), y, Activation::Relu)?;
-        }
+        y = b.activation(&format!("classifier.{}", relu_at[i]), y, Activation::Relu)?;
     }
-    Ok(y)
+    b.classifier(&format!("classifier.{}", linear_at[2]), y, 4096, classes)
 }
 
 /// torchvision's `alexnet` with a `classes`-way classifier.

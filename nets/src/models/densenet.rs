@@ -82,12 +82,13 @@ pub fn densenet(
     y = b.global_avg_pool("avgpool", y)?;
     y = b.flatten("flatten", y)?;
     let c = b.channels(y)?;
-    y = b.linear("classifier", y, c, classes, true)?;
+    y = b.classifier("classifier", y, c, classes)?;
     b.finish(y)
 }
 
-/// `densenet121`, `densenet161`, `densenet169` or `densenet201`.
-pub fn by_depth(depth: usize) -> Result<Net> {
+/// `densenet121`, `densenet161`, `densenet169` or `densenet201` with a `classes`-way
+/// classifier (none if 0).
+pub fn by_depth(depth: usize, classes: usize) -> Result<Net> {
     let (growth, blocks, init) = match depth {
         121 => (32, [6, 12, 24, 16], 64),
         161 => (48, [6, 12, 36, 24], 96),
@@ -95,5 +96,5 @@ pub fn by_depth(depth: usize) -> Result<Net> {
         201 => (32, [6, 12, 48, 32], 64),
         _ => return Err(NetError::Graph(format!("densenet: depth {depth}; expected 121, 161, 169 or 201"))),
     };
-    densenet(&format!("densenet{depth}"), growth, blocks, init, 1000)
+    densenet(&format!("densenet{depth}"), growth, blocks, init, classes)
 }

@@ -129,7 +129,7 @@ pub fn googlenet_with(classes: usize, transform: bool) -> Result<Net> {
     }
     y = b.global_avg_pool("avgpool", y)?;
     y = b.flatten("flatten", y)?;
-    y = b.linear("fc", y, 1024, classes, true)?;
+    y = b.classifier("fc", y, 1024, classes)?;
     Ok(exact_transform(with_bn_eps(b.finish(y)?, INCEPTION_BN_EPS)))
 }
 

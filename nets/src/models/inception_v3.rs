@@ -130,7 +130,7 @@ pub fn inception_v3_with(classes: usize, transform: bool) -> Result<Net> {
     y = inception_e(b, "Mixed_7c.", y, 1)?;
     y = b.global_avg_pool("avgpool", y)?;
     y = b.flatten("flatten", y)?;
-    y = b.linear("fc", y, 2048, classes, true)?;
+    y = b.classifier("fc", y, 2048, classes)?;
     Ok(exact_transform(with_bn_eps(builder.finish(y)?, INCEPTION_BN_EPS)))
 }
 

@@ -153,7 +153,7 @@ pub fn inception_v4_with(classes: usize) -> Result<Net> {
     }
     y = b.global_avg_pool("global_pool", y)?;
     y = b.flatten("flatten", y)?;
-    y = b.linear("last_linear", y, 1536, classes, true)?;
+    y = b.classifier("last_linear", y, 1536, classes)?;
     Ok(with_bn_eps(builder.finish(y)?, INCEPTION_BN_EPS))
 }
 

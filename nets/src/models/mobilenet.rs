@@ -72,7 +72,7 @@ pub fn mobilenet_v2_with(classes: usize) -> Result<Net> {
     )?;
     y = b.global_avg_pool("avgpool", y)?;
     y = b.flatten("flatten", y)?;
-    y = b.linear("classifier.1", y, 1280, classes, true)?;
+    y = b.classifier("classifier.1", y, 1280, classes)?;
     b.finish(y)
 }
 

@@ -43,7 +43,7 @@ pub fn mobilenet_v1_with(classes: usize) -> Result<Net> {
     }
     y = b.global_avg_pool("global_pool", y)?;
     y = b.flatten("flatten", y)?;
-    y = b.linear("classifier", y, 1024, classes, true)?;
+    y = b.classifier("classifier", y, 1024, classes)?;
     b.finish(y)
 }
 

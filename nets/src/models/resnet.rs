@@ -5,7 +5,7 @@
 
 use lineage_kernels::Activation;
 
-use crate::error::Result;
+use crate::error::{NetError, Result};
 use crate::graph::{ConvSpec, Net, NetBuilder, PoolSpec, Value};
 
 /// Which residual block a ResNet stacks.
@@ -67,7 +67,7 @@ pub fn residual_block(
     b.add(&n("add"), out, identity, relu)
 }
 
-/// A ResNet with `layers[i]` blocks in stage `i` and a `classes`-way classifier.
+/// A ResNet with `layers[i]` blocks in stage `i` and a `classes`-way classifier (none if 0).
 pub fn resnet(name: &str, block: Block, layers: [usize; 4], classes: usize) -> Result<Net> {
     let (mut b, x) = NetBuilder::new(name, 3)?;
     let mut y = b.conv_bn("conv1", "bn1", x, ConvSpec::new(64, 7, 2, 3), Activation::Relu)?;
@@ -81,26 +81,39 @@ pub fn resnet(name: &str, block: Block, layers: [usize; 4], classes: usize) -> R
     y = b.global_avg_pool("avgpool", y)?;
     y = b.flatten("flatten", y)?;
     let features = 512 * block.expansion();
-    y = b.linear("fc", y, features, classes, true)?;
+    y = b.classifier("fc", y, features, classes)?;
     b.finish(y)
 }
 
+/// `resnet{depth}` (18, 34, 50, 101 or 152) with a `classes`-way classifier (none if 0).
+pub fn by_depth(depth: usize, classes: usize) -> Result<Net> {
+    let (block, layers) = match depth {
+        18 => (Block::Basic, [2, 2, 2, 2]),
+        34 => (Block::Basic, [3, 4, 6, 3]),
+        50 => (Block::BOTTLENECK, [3, 4, 6, 3]),
+        101 => (Block::BOTTLENECK, [3, 4, 23, 3]),
+        152 => (Block::BOTTLENECK, [3, 8, 36, 3]),
+        _ => return Err(NetError::Graph(format!("resnet: depth {depth}; expected 18, 34, 50, 101 or 152"))),
+    };
+    resnet(&format!("resnet{depth}"), block, layers, classes)
+}
+
 pub fn resnet18() -> Result<Net> {
-    resnet("resnet18", Block::Basic, [2, 2, 2, 2], 1000)
+    by_depth(18, 1000)
 }
 
 pub fn resnet34() -> Result<Net> {
-    resnet("resnet34", Block::Basic, [3, 4, 6, 3], 1000)
+    by_depth(34, 1000)
 }
 
 pub fn resnet50() -> Result<Net> {
-    resnet("resnet50", Block::BOTTLENECK, [3, 4, 6, 3], 1000)
+    by_depth(50, 1000)
 }
 
 pub fn resnet101() -> Result<Net> {
-    resnet("resnet101", Block::BOTTLENECK, [3, 4, 23, 3], 1000)
+    by_depth(101, 1000)
 }
 
 pub fn resnet152() -> Result<Net> {
-    resnet("resnet152", Block::BOTTLENECK, [3, 8, 36, 3], 1000)
+    by_depth(152, 1000)
 }

@@ -6,10 +6,18 @@ use super::resnet::{resnet, Block};
 use crate::error::Result;
 use crate::graph::Net;
 
+pub fn resnext50_32x4d_with(classes: usize) -> Result<Net> {
+    resnet("resnext50_32x4d", Block::Bottleneck { groups: 32, base_width: 4 }, [3, 4, 6, 3], classes)
+}
+
+pub fn resnext101_32x8d_with(classes: usize) -> Result<Net> {
+    resnet("resnext101_32x8d", Block::Bottleneck { groups: 32, base_width: 8 }, [3, 4, 23, 3], classes)
+}
+
 pub fn resnext50_32x4d() -> Result<Net> {
-    resnet("resnext50_32x4d", Block::Bottleneck { groups: 32, base_width: 4 }, [3, 4, 6, 3], 1000)
+    resnext50_32x4d_with(1000)
 }
 
 pub fn resnext101_32x8d() -> Result<Net> {
-    resnet("resnext101_32x8d", Block::Bottleneck { groups: 32, base_width: 8 }, [3, 4, 23, 3], 1000)
+    resnext101_32x8d_with(1000)
 }

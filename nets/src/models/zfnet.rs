@@ -36,7 +36,7 @@ pub fn zfnet_with(classes: usize) -> Result<Net> {
     y = b.activation("output.fc1.activ", y, Activation::Relu)?;
     y = b.linear("output.fc2.fc", y, 4096, 4096, true)?;
     y = b.activation("output.fc2.activ", y, Activation::Relu)?;
-    y = b.linear("output.fc3", y, 4096, classes, true)?;
+    y = b.classifier("output.fc3", y, 4096, classes)?;
     b.finish(y)
 }
 

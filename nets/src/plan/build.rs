@@ -64,6 +64,8 @@ impl Plan {
         let nodes = &net.nodes;
         let n = nodes.len();
         let output = net.output.index();
+        let kept = options.output_nodes(net)?;
+        let is_kept = |v: usize| kept.iter().any(|&(_, k)| k == v);
         let mut consumers = vec![Vec::new(); n];
         for (i, node) in nodes.iter().enumerate() {
             for v in &node.inputs {
@@ -82,7 +84,8 @@ impl Plan {
             for k in 0..2 {
                 let (c, r) = (node.inputs[k].index(), node.inputs[1 - k].index());
                 let plain_conv = matches!(nodes[c].op, Op::Conv { act: Activation::None, .. });
-                if plain_conv && c != r && c != output && consumers[c] == [i] && !fused_conv[c] {
+                if plain_conv && c != r && c != output && !is_kept(c) && consumers[c] == [i] && !fused_conv[c]
+                {
                     fused_add[i] = Some((c, r));
                     fused_conv[c] = true;
                     break;
@@ -228,14 +231,17 @@ impl Plan {
 
         let (input_slot, input_buf) = slot(0)?;
         let (output_slot, output_buf) = slot(output)?;
+        let kept_slots: Vec<(Slot, usize)> = kept.iter().map(|&(_, v)| slot(v)).collect::<Result<_>>()?;
+        let pinned: Vec<usize> =
+            [input_buf, output_buf].into_iter().chain(kept_slots.iter().map(|&(_, b)| b)).collect();
         let band_len = if input.n == 1 {
-            fuse_band_chains(&mut steps, &mut step_buffers, &mut sizes, [input_buf, output_buf])?
+            fuse_band_chains(&mut steps, &mut step_buffers, &mut sizes, &pinned)?
         } else {
             0
         };
 
-        // Liveness: the input is written at time 0, step s runs at time s + 1, the output
-        // lives to the end.
+        // Liveness: the input is written at time 0, step s runs at time s + 1, the output and
+        // the kept values live to the end.
         let mut life: Vec<Option<Lifetime>> = vec![None; sizes.len()];
         let mut touch = |b: usize, t: usize| {
             let l = life[b].get_or_insert(Lifetime { len: sizes[b], first: t, last: t });
@@ -249,6 +255,9 @@ impl Plan {
             }
         }
         touch(output_buf, steps.len() + 1);
+        for &(_, b) in &kept_slots {
+            touch(b, steps.len() + 1);
+        }
         // Buffers of values nothing writes or reads (unused input-only chains) still get a place.
         let lifetimes: Vec<Lifetime> = life
             .iter()
@@ -271,6 +280,11 @@ impl Plan {
         }
         let input = Slot { offset: input_slot.offset + offsets[input_buf], ..input_slot };
         let output = Slot { offset: output_slot.offset + offsets[output_buf], ..output_slot };
+        let kept = kept
+            .into_iter()
+            .zip(kept_slots)
+            .map(|((name, _), (s, b))| (name, Slot { offset: s.offset + offsets[b], ..s }))
+            .collect();
         let mut scratch_len = band_len;
         for s in &steps {
             if let Kind::Conv { conv, .. } = &s.kind {
@@ -284,6 +298,7 @@ impl Plan {
             steps,
             input,
             output,
+            kept,
             arena_len,
             scratch_len,
             band_len,
@@ -319,7 +334,7 @@ fn fuse_band_chains(
     steps: &mut Vec<Step>,
     step_buffers: &mut Vec<Vec<usize>>,
     sizes: &mut [usize],
-    pinned: [usize; 2],
+    pinned: &[usize],
 ) -> Result<usize> {
     // Step `from`'s output is step `to`'s input and nobody else's.
     let private = |from: usize, to: usize, steps: &[Step], buffers: &[Vec<usize>]| {

@@ -40,6 +40,8 @@ pub struct Plan {
     pub(crate) steps: Vec<Step>,
     pub(crate) input: Slot,
     pub(crate) output: Slot,
+    /// The activations of [`PlanOptions::outputs`], by the names given there.
+    pub(crate) kept: Vec<(String, Slot)>,
     pub(crate) arena_len: usize,
     /// Floats of scratch one thread needs: the convolutions' and each band chain's.
     pub(crate) scratch_len: usize,
@@ -110,6 +112,26 @@ impl Plan {
                 output: s.output.shape,
             })
             .collect()
+    }
+
+    /// The names of the activations kept besides the output ([`PlanOptions::outputs`]).
+    pub fn kept_names(&self) -> impl Iterator<Item = &str> {
+        self.kept.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The kept activation `name` (NHWC) as the last [`Plan::run`] on `workspace` left it.
+    pub fn kept<'w>(&self, workspace: &'w Workspace, name: &str) -> Result<TensorView<'w>> {
+        workspace.check(self)?;
+        let Some(&(_, slot)) = self.kept.iter().find(|(n, _)| n == name) else {
+            let names: Vec<&str> = self.kept_names().collect();
+            return Err(NetError::Input(format!(
+                "{}: {name:?} is not a kept activation (kept: {})",
+                self.name,
+                names.join(", ")
+            )));
+        };
+        TensorView::with_pitch(&workspace.arena[slot.offset..], slot.shape, slot.pitch)
+            .map_err(NetError::kernel(name))
     }
 
     /// Runs the network on `input` and returns a view of the output (NHWC, `(n, 1, 1, classes)`

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod formula;
 pub mod parity;
 
 use lineage_kernels::{reference, Activation, Conv2dParams, Shape};
