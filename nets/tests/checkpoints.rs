@@ -7,7 +7,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::formula;
 use common::parity::fixture;
@@ -112,7 +111,7 @@ fn data_parallel_checkpoint_with_10_classes_matches_pytorch_through_the_library(
 }
 
 fn lineage(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lineage")).args(args).output().unwrap();
+    let out = common::program::lineage().args(args).output().unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (out.status.success(), text(&out.stdout), text(&out.stderr))
 }

@@ -1,27 +1,11 @@
 //! The `lineage` program: commands, outputs and one-line errors with a non-zero exit code.
 
-use std::process::Command;
+mod common;
 
 use lineage_nets::npy;
 
-/// The `lineage` binary, started through cargo's target runner when the tests run under one
-/// (e.g. qemu for aarch64 on x86: the host cannot exec the binary itself).
-fn program() -> Command {
-    let bin = env!("CARGO_BIN_EXE_lineage");
-    let runner = format!("CARGO_TARGET_{}_UNKNOWN_LINUX_GNU_RUNNER", std::env::consts::ARCH.to_uppercase());
-    match std::env::var(runner) {
-        Ok(runner) if !runner.trim().is_empty() => {
-            let mut words = runner.split_whitespace();
-            let mut command = Command::new(words.next().unwrap_or_default());
-            command.args(words).arg(bin);
-            command
-        }
-        _ => Command::new(bin),
-    }
-}
-
 fn lineage(args: &[&str]) -> (bool, String, String) {
-    let out = program().args(args).output().unwrap();
+    let out = common::program::lineage().args(args).output().unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into(),

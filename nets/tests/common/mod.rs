@@ -6,6 +6,7 @@
 
 pub mod formula;
 pub mod parity;
+pub mod program;
 
 use lineage_kernels::{reference, Activation, Conv2dParams, Shape};
 use lineage_nets::{Net, NormalRng, Op, PoolSpec, Tensor, Weights};
