@@ -89,11 +89,10 @@ impl WithSimd for RunAll<'_> {
         // Row-tile widths of ukernel::tiles, one monomorphization each.
         let stage =
             (p.stride_w == 1 || job.out.c >= STAGED_MIN_CHANNELS) && p.dilation_h == 1 && p.dilation_w == 1;
-        match (stage, p.kh, p.kw, p.stride_w, depthwise_row(S::F32_LANES, p.kw)) {
+        match (stage, p.kh, p.kw, p.stride_w, depthwise_row(S::F32_LANES, p.kw, p.stride_w)) {
             (true, 3, 3, 1, 4) => staged::<S, 3, 3, 1, 4>(simd, job),
             (true, 3, 3, 1, _) => staged::<S, 3, 3, 1, 8>(simd, job),
             (true, 3, 3, 2, 4) => staged::<S, 3, 3, 2, 4>(simd, job),
-            (true, 3, 3, 2, _) => staged::<S, 3, 3, 2, 8>(simd, job),
             (true, 5, 5, 1, _) => staged::<S, 5, 5, 1, 4>(simd, job),
             (true, 5, 5, 2, _) => staged::<S, 5, 5, 2, 4>(simd, job),
             _ => by_rows(simd, job),
@@ -448,9 +447,8 @@ impl<const MASKED: bool> WithSimd for Task<'_, MASKED> {
         };
         // Row-tile widths of ukernel::tiles, one monomorphization each.
         // Stride 1 reaches this path only with a dilation, which tiles do not cover.
-        match (p.kh, p.kw, p.stride_w, p.dilation_w, depthwise_row(lanes, p.kw)) {
+        match (p.kh, p.kw, p.stride_w, p.dilation_w, depthwise_row(lanes, p.kw, p.stride_w)) {
             (3, 3, 2, 1, 4) => self.tiled::<S, 3, 3, 2, 4>(simd, &ctx),
-            (3, 3, 2, 1, _) => self.tiled::<S, 3, 3, 2, 8>(simd, &ctx),
             (5, 5, 2, 1, _) => self.tiled::<S, 5, 5, 2, 4>(simd, &ctx),
             _ => self.general::<S>(simd, &ctx, 0..job.out.w),
         }

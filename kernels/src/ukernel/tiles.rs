@@ -3,16 +3,17 @@
 //!
 //! | ISA     | lanes | registers | GEMM tile (rows x vectors)       | depthwise 3x3 / 5x5 row |
 //! |---------|-------|-----------|----------------------------------|-------------------------|
-//! | scalar  | 1     | (tests)   | 4 x 4                            | 4 / 4                   |
-//! | NEON    | 4     | 32 q      | 6 x 4 (24 acc + 4 w + 1 = 29)    | 8 / 4                   |
+//! | scalar  | 1     | (tests)   | 4 x 4                            | 8 (stride 2: 4) / 4     |
+//! | NEON    | 4     | 32 q      | 6 x 4 (24 acc + 4 w + 1 = 29)    | 8 (stride 2: 4) / 4     |
 //! | AVX2    | 8     | 16 ymm    | 6 x 2 (12 acc + 2 w + 1 = 15)    | 4 / 4                   |
 //! | AVX-512 | 16    | 32 zmm    | 6 x 4 (24 acc + 4 w + 1 = 29)    | 4 / 4                   |
 //!
 //! NEON has AVX-512's register count at a quarter of its width, so it takes AVX-512's GEMM
-//! tiles; its depthwise 3x3 row holds 8 outputs (9 weights + 8 acc + 1 input = 18 registers),
-//! which its 32 registers fit and which halves the input loads per output. x86 widths were
-//! measured (see the comments below); NEON's follow from the register count, and the aarch64
-//! disassembly shows them spill-free (README, instruction sets).
+//! tiles; its depthwise 3x3 row at stride 1 holds 8 outputs (9 weights, 8 accumulators and the
+//! row's inputs fit its 32 registers), which saves input loads per output. The x86 shapes were
+//! measured (comments below); NEON's follow from the register count and were checked in the
+//! aarch64 disassembly (README, instruction sets): no stack traffic in the GEMM loops, none in
+//! the 3x3 depthwise rows; the 5x5 rows (25 weights) reload a few weights per row.
 //!
 //! Each shape comes with a macro that instantiates the kernel at exactly the shapes of its
 //! function, so a shape can only be changed here.
@@ -137,14 +138,17 @@ macro_rules! by_staged_pixels {
 }
 pub(crate) use by_staged_pixels;
 
-/// Output pixels per depthwise row tile for a `k x k` kernel. AVX-512 fits 8 for 3x3 but runs
-/// 4 faster on every depthwise layer of the kernels report (Xeon, 1 thread, GFLOP/s 8 -> 4:
-/// s2 64@112 17.6 -> 26.1, s2 512@14 22.1 -> 38.3, s2 96@28 33.6 -> 52.0, s1 960@7 51.3 ->
-/// 57.7, s1 512@14 72.2 -> 74.8), and with 8 it lost to AVX2 at stride 2.
-pub(crate) const fn depthwise_row(lanes: usize, k: usize) -> usize {
-    match (lanes, k) {
-        (8 | 16, _) => 4,
-        (_, 3) => 8,
+/// Output pixels per depthwise row tile for a `k x k` kernel at horizontal stride `stride`.
+/// AVX-512 fits 8 for 3x3 but runs 4 faster on every depthwise layer of the kernels report
+/// (Xeon, 1 thread, GFLOP/s 8 -> 4: s2 64@112 17.6 -> 26.1, s2 512@14 22.1 -> 38.3, s2 96@28
+/// 33.6 -> 52.0, s1 960@7 51.3 -> 57.7, s1 512@14 72.2 -> 74.8), and with 8 it lost to AVX2
+/// at stride 2. NEON takes 8 for 3x3 at stride 1 only: at stride 2 a row of 8 outputs reads 17
+/// input vectors, and the aarch64 build then reloads 6-19 weight vectors from the stack per
+/// row (objdump), where 4 outputs keep everything in registers.
+pub(crate) const fn depthwise_row(lanes: usize, k: usize, stride: usize) -> usize {
+    match (lanes, k, stride) {
+        (8 | 16, _, _) => 4,
+        (_, 3, 1) => 8,
         _ => 4,
     }
 }
