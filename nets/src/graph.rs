@@ -236,6 +236,9 @@ impl NetBuilder {
             groups: spec.groups,
         };
         p.validate().map_err(NetError::kernel(name))?;
+        // Every count derived from the weights (parameters, fan-in, MACs per pixel) is then a
+        // product that fits.
+        p.weight_len().map_err(NetError::kernel(name))?;
         Ok(p)
     }
 
@@ -342,7 +345,7 @@ impl NetBuilder {
     /// A fully connected layer from `in_f` features (checked against the input at shape
     /// inference) to `out_f`.
     pub fn linear(&mut self, name: &str, x: Value, in_f: usize, out_f: usize, bias: bool) -> Result<Value> {
-        if in_f == 0 || out_f == 0 {
+        if in_f == 0 || out_f == 0 || in_f.checked_mul(out_f).is_none() {
             return Err(NetError::Graph(format!("{name}: linear {in_f} -> {out_f}")));
         }
         self.channels(x)?;
@@ -519,7 +522,12 @@ impl Net {
 
     /// Number of trainable parameters (what `sum(p.numel() for p in model.parameters())` counts).
     pub fn parameter_count(&self) -> usize {
-        self.parameters().iter().filter(|p| p.trainable).map(|p| p.shape.iter().product::<usize>()).sum()
+        // Each tensor's count fits (the builder checks it); their sum saturates rather than wraps.
+        self.parameters()
+            .iter()
+            .filter(|p| p.trainable)
+            .map(|p| p.shape.iter().product::<usize>())
+            .fold(0, usize::saturating_add)
     }
 
     /// Output shape (NHWC) of every node for an input of `input`, or an error naming the first
