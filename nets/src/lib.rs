@@ -47,7 +47,8 @@ pub use graph::{ConvSpec, LrnSpec, Net, NetBuilder, Op, ParamSpec, PoolSpec, Val
 pub use init::NormalRng;
 pub use keys::Fit;
 pub use plan::{
-    max_threads, Input, Plan, PlanOptions, StepInfo, Threads, Workspace, DEFAULT_MAX_ARENA_BYTES, THREADS_PER_CORE,
+    max_threads, Input, Plan, PlanOptions, StepInfo, Threads, Workspace, DEFAULT_MAX_ARENA_BYTES,
+    THREADS_PER_CORE,
 };
 pub use summary::{ConvLayer, LayerInfo, Summary};
 pub use weights::{Tensor, Weights};

@@ -59,7 +59,9 @@ impl Net {
             };
             // Saturating: a receptive field beyond usize is "everything" for any input.
             rf[i] = match window {
-                Some((k, s)) => (r.saturating_add((k.max(1) - 1).saturating_mul(j)), j.saturating_mul(s.max(1))),
+                Some((k, s)) => {
+                    (r.saturating_add((k.max(1) - 1).saturating_mul(j)), j.saturating_mul(s.max(1)))
+                }
                 None => (r, j),
             };
             if matches!(node.op, Op::Input) {
@@ -68,11 +70,16 @@ impl Net {
             let out = shapes[i];
             let product = |factors: &[usize]| {
                 factors.iter().try_fold(1u64, |acc, &f| acc.checked_mul(f as u64)).ok_or_else(|| {
-                    NetError::Shape(format!("layer {}: multiply-accumulate count {factors:?} overflows", node.name))
+                    NetError::Shape(format!(
+                        "layer {}: multiply-accumulate count {factors:?} overflows",
+                        node.name
+                    ))
                 })
             };
             let macs = match &node.op {
-                Op::Conv { params: p, .. } => product(&[out.n, out.h, out.w, p.c_out, p.c_in_per_group(), p.kh, p.kw])?,
+                Op::Conv { params: p, .. } => {
+                    product(&[out.n, out.h, out.w, p.c_out, p.c_in_per_group(), p.kh, p.kw])?
+                }
                 Op::Linear { in_f, out_f, .. } => product(&[out.n, *in_f, *out_f])?,
                 _ => 0,
             };

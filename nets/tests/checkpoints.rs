@@ -50,7 +50,10 @@ fn run(net: &Net, weights: &Weights, x: &[f32]) -> Vec<f32> {
 #[test]
 fn data_parallel_checkpoint_with_10_classes_matches_pytorch_through_the_library() {
     let e = expected();
-    let file = formula::safetensors_file(&formula::tensors(&models::with_classes("resnet18", 10).unwrap(), "module."));
+    let file = formula::safetensors_file(&formula::tensors(
+        &models::with_classes("resnet18", 10).unwrap(),
+        "module.",
+    ));
     let mut weights = Weights::from_safetensors(&file).unwrap();
 
     // As saved, nothing fits: one error names every tensor, with the name it should have.

@@ -107,12 +107,18 @@ fn arguments_are_strict() {
     let missing = dir.join("no-such-dir").join("y.npy");
     for (args, says) in [
         // A value that is an option: not a file named --top.
-        (&["run", "resnet18", "--input", x, "--output", "--top", "3"][..], "needs a value, got the option --top"),
+        (
+            &["run", "resnet18", "--input", x, "--output", "--top", "3"][..],
+            "needs a value, got the option --top",
+        ),
         (&["run", "resnet18", "--input", x, "extra"], "unexpected argument \"extra\""),
         (&["list", "resnet18"], "unexpected argument"),
         (&["run", "resnet18", "--input", x, "--top", "3", "--top", "4"], "--top is given twice"),
         (&["run", "resnet18", "--input", x, "--output", missing.to_str().unwrap()], "does not exist"),
-        (&["run", "resnet18", "--input", x, "--features", "layer1", "--features-dir", "/no/such"], "/no/such"),
+        (
+            &["run", "resnet18", "--input", x, "--features", "layer1", "--features-dir", "/no/such"],
+            "/no/such",
+        ),
         (&["bench", "resnet18", "--profile", "maybe"], "expected yes or no"),
         (&["info", "resnet18", "--output", "y.npy"], "unknown option --output for info"),
     ] {

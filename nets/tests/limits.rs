@@ -22,7 +22,10 @@ fn a_thread_count_beyond_the_cap_is_an_error_naming_it() {
     let cores = std::thread::available_parallelism().unwrap().get();
     assert_eq!(max_threads(), cores * THREADS_PER_CORE);
     let e = Workspace::new(&plan, Threads::Count(100_000)).unwrap_err().to_string();
-    assert!(e.contains("100000 threads") && e.contains(&format!("at most {}", cores * THREADS_PER_CORE)), "{e}");
+    assert!(
+        e.contains("100000 threads") && e.contains(&format!("at most {}", cores * THREADS_PER_CORE)),
+        "{e}"
+    );
     assert!(Workspace::new(&plan, Threads::Count(max_threads() + 1)).is_err());
     let (ok, err) = lineage(&["bench", "resnet18", "--size", "32", "--runs", "1", "--threads", "100000"]);
     assert!(!ok && err.contains("100000 threads"), "{err}");
@@ -32,8 +35,12 @@ fn a_thread_count_beyond_the_cap_is_an_error_naming_it() {
 fn an_arena_beyond_the_limit_is_an_error_with_the_figure() {
     // resnet18 at 12000x12000: conv1's output alone is 64 x 6000 x 6000 floats (9216 MB).
     let net = models::by_name("resnet18").unwrap();
-    let e = PlanOptions::default().check_shapes(&net, Shape::new(1, 12_000, 12_000, 3)).unwrap_err().to_string();
-    assert!(e.contains("conv1") && e.contains("9216.0 MB") && e.contains("max_arena_bytes = 4295.0 MB"), "{e}");
+    let e =
+        PlanOptions::default().check_shapes(&net, Shape::new(1, 12_000, 12_000, 3)).unwrap_err().to_string();
+    assert!(
+        e.contains("conv1") && e.contains("9216.0 MB") && e.contains("max_arena_bytes = 4295.0 MB"),
+        "{e}"
+    );
     let (ok, err) = lineage(&["info", "resnet18", "--size", "12000"]);
     assert!(!ok && err.contains("9216.0 MB"), "{err}");
 

@@ -2,8 +2,8 @@
 //! invariants, and errors that name the values.
 
 use lineage_nets::preprocess::{
-    center_crop, normalize_nchw, preprocess, resize_and_crop, resize_shorter_side, Filter, Preset, Rgb8, IMAGENET_MEAN,
-    IMAGENET_STD,
+    center_crop, normalize_nchw, preprocess, resize_and_crop, resize_shorter_side, Filter, Preset, Rgb8,
+    IMAGENET_MEAN, IMAGENET_STD,
 };
 
 /// A `w`x`h` image whose pixel (x, y) is (x, y, 7).
@@ -111,7 +111,9 @@ fn noise(w: usize, h: usize) -> Rgb8 {
 fn cropping_while_resizing_gives_the_bytes_of_resizing_then_cropping() {
     // Shrinking and growing, either side the shorter, odd spare pixels, and a side already at
     // the target size (that pass is a plain window).
-    for (w, h, size, crop) in [(37, 23, 16, 13), (23, 37, 16, 15), (9, 7, 20, 17), (16, 40, 16, 11), (300, 5, 8, 8)] {
+    for (w, h, size, crop) in
+        [(37, 23, 16, 13), (23, 37, 16, 15), (9, 7, 20, 17), (16, 40, 16, 11), (300, 5, 8, 8)]
+    {
         for filter in [Filter::Bilinear, Filter::Bicubic] {
             let img = noise(w, h);
             let whole = center_crop(&resize_shorter_side(&img, size, filter).unwrap(), crop).unwrap();

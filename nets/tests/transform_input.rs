@@ -27,8 +27,11 @@ fn a_checkpoint_runs_with_torchvisions_transform_input_unless_told_not_to() {
         let (w, x, y) = (dir.join(format!("{model}.safetensors")), dir.join("x.npy"), dir.join("y.npy"));
         std::fs::write(&w, formula::safetensors_file(&formula::tensors(&net, ""))).unwrap();
         std::fs::write(&x, npy::encode(&[1, 3, side, side], &formula::input(side, side))).unwrap();
-        for (flag, expected) in [(None, "transform_input"), (Some("yes"), "transform_input"), (Some("no"), "size")] {
-            let mut args = vec!["run", model, "--weights", w.to_str().unwrap(), "--input", x.to_str().unwrap()];
+        for (flag, expected) in
+            [(None, "transform_input"), (Some("yes"), "transform_input"), (Some("no"), "size")]
+        {
+            let mut args =
+                vec!["run", model, "--weights", w.to_str().unwrap(), "--input", x.to_str().unwrap()];
             args.extend(["--output", y.to_str().unwrap()]);
             if let Some(f) = flag {
                 args.extend(["--transform-input", f]);
@@ -39,7 +42,10 @@ fn a_checkpoint_runs_with_torchvisions_transform_input_unless_told_not_to() {
             let want = Weights::load(&fixture(&format!("{expected}_{model}_{side}x{side}"))).unwrap();
             let want = &want.get("logits").unwrap().data;
             let rel = max_relative(&got, want);
-            assert!(rel < 1e-4, "{model} --transform-input {flag:?}: {rel:e} relative to PyTorch's {expected}");
+            assert!(
+                rel < 1e-4,
+                "{model} --transform-input {flag:?}: {rel:e} relative to PyTorch's {expected}"
+            );
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -52,5 +58,8 @@ fn transform_input_is_refused_for_a_model_without_it() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("googlenet and inception_v3") && err.contains("resnet18"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("googlenet and inception_v3") && err.contains("resnet18"),
+        "{err}"
+    );
 }

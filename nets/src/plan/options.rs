@@ -82,7 +82,8 @@ impl PlanOptions {
             Some(bytes) if bytes <= self.max_arena_bytes => Ok(()),
             bytes => Err(NetError::Shape(format!(
                 "{net}: {what} takes {} MB, more than the plan option max_arena_bytes = {:.1} MB",
-                bytes.map_or_else(|| "more than usize::MAX".to_string(), |b| format!("{:.1}", b as f64 / 1e6)),
+                bytes
+                    .map_or_else(|| "more than usize::MAX".to_string(), |b| format!("{:.1}", b as f64 / 1e6)),
                 self.max_arena_bytes as f64 / 1e6
             ))),
         }
