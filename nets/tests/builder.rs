@@ -31,6 +31,9 @@ fn small() -> lineage_nets::Net {
     b.finish(y).unwrap()
 }
 
+/// A change to a finished network's public fields.
+type Edit = Box<dyn Fn(&mut lineage_nets::Net)>;
+
 #[test]
 fn a_hand_edited_net_is_an_error_naming_the_layer_not_a_panic() {
     use lineage_kernels::Shape;
@@ -44,7 +47,7 @@ fn a_hand_edited_net_is_an_error_naming_the_layer_not_a_panic() {
         values.push(other.activation(&format!("a{i}"), values[i], Activation::Relu).unwrap());
     }
     let (six, nine) = (values[6], values[9]);
-    let cases: Vec<(&str, Box<dyn Fn(&mut lineage_nets::Net) + '_>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         ("input 9 is not an earlier layer", Box::new(move |n| n.nodes[1].inputs[0] = nine)),
         ("a add layer with 1 inputs", Box::new(|n| n.nodes[2].op = Op::Add { act: Activation::None })),
         (

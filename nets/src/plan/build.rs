@@ -291,7 +291,7 @@ impl Plan {
                     scratch_len.max(conv.workspace_len(s.input.shape).map_err(NetError::kernel(&s.name))?);
             }
         }
-        let workspace = arena_len.checked_add(scratch_len).unwrap_or(usize::MAX);
+        let workspace = arena_len.saturating_add(scratch_len);
         options.check_arena(&net.name, "the activation arena and scratch", workspace)?;
         Ok(Plan {
             name: net.name.clone(),
