@@ -30,8 +30,9 @@ impl Model {
     /// stripped, or random weights (with a warning on stderr). The network's shapes for
     /// `input` are checked first, so a wrong size costs no weights.
     pub fn open(&self, input: Shape, options: &PlanOptions) -> Result<(Net, Weights), NetError> {
-        let transform = self.transform_input.unwrap_or(self.weights.is_some());
-        if transform && !TRANSFORMED.contains(&self.name.as_str()) {
+        let transformed = TRANSFORMED.contains(&self.name.as_str());
+        let transform = self.transform_input.unwrap_or(transformed && self.weights.is_some());
+        if transform && !transformed {
             return Err(NetError::Input(format!(
                 "--transform-input yes: only {} have torchvision's transform_input, not {}",
                 TRANSFORMED.join(" and "),
