@@ -27,7 +27,8 @@ of KEPT: its output as a forward hook sees it (what `lineage run --features NAME
 Input sizes: for one model of each family that runs at any size in PyTorch, the same formula
 (10 classes, keys as saved, no prefix) at a size other than its default, in
 `size_{model}_{h}x{w}.safetensors` holding `logits` (the input is the formula's, as above, of
-shape [1, 3, h, w]). Not here: VGG (the head is
+shape [1, 3, h, w]). `transform_input_{model}_{h}x{w}.safetensors`: the same for GoogLeNet and
+Inception v3 built with transform_input=True (what their pretrained weights use). Not here: VGG (the head is
 AlexNet's, adaptive pooling included, at 130M values of weights) and ZFNet (pytorchcv's fixed
 classifier input takes 224x224 only).
 """
@@ -65,6 +66,17 @@ SIZES = [
 ]
 
 
+# torchvision's pretrained GoogLeNet and Inception v3 weights switch transform_input on (the
+# weights builders set it unless the caller does); `lineage run` does the same with --weights.
+# The transform_input=False logits at these sizes are the size_* fixtures above.
+TRANSFORMED = [
+    ("googlenet", lambda: torchvision.models.googlenet(
+        num_classes=CLASSES, aux_logits=False, transform_input=True, init_weights=False), 96, 96),
+    ("inception_v3", lambda: torchvision.models.inception_v3(
+        num_classes=CLASSES, aux_logits=False, transform_input=True, init_weights=False), 139, 139),
+]
+
+
 def _timm(name: str):
     import timm
     return timm.create_model(name, pretrained=False, num_classes=CLASSES)
@@ -83,14 +95,14 @@ def formula_input(h: int, w: int) -> torch.Tensor:
     return torch.from_numpy((2 * u - 1).astype(np.float32).reshape(1, 3, h, w))
 
 
-def write_sizes() -> None:
-    for name, build, h, w in SIZES:
+def write_sizes(sizes=SIZES, prefix: str = "size") -> None:
+    for name, build, h, w in sizes:
         x = formula_input(h, w)
         logits = formula_model(build())(x).contiguous()
         if not torch.isfinite(logits).all() or logits.std() < 1e-3:
             raise SystemExit(f"{name} {h}x{w}: degenerate logits, std {logits.std():.3g}")
-        path = FIXTURES / f"size_{name}_{h}x{w}.safetensors"
-        meta = {"block": f"size_{name}_{h}x{w}", "torch": torch.__version__,
+        path = FIXTURES / f"{prefix}_{name}_{h}x{w}.safetensors"
+        meta = {"block": f"{prefix}_{name}_{h}x{w}", "torch": torch.__version__,
                 "torchvision": torchvision.__version__,
                 "config": json.dumps({"model": name, "num_classes": CLASSES,
                                       "weights": "formula of make_checkpoint_fixture.py",
@@ -158,6 +170,7 @@ def main() -> None:
     print(f"{OUT.name}: logits {logits.flatten().tolist()}\n"
           f"  features max|.| {features.abs().max():.4g}  {OUT.stat().st_size / 1024:.1f} KiB")
     write_sizes()
+    write_sizes(TRANSFORMED, "transform_input")
 
 
 if __name__ == "__main__":

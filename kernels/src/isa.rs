@@ -75,8 +75,20 @@ impl Isa {
         let cap = env_cap();
         [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon]
             .into_iter()
-            .filter(|isa| isa.is_supported() && cap.is_none_or(|c| *isa <= c))
+            .filter(|isa| isa.is_supported() && cap.is_none_or(|c| isa.within_cap(c)))
             .collect()
+    }
+
+    /// Whether a `cap` (`LINEAGE_ISA`) allows this ISA. The cap is a vector width, not the
+    /// enum's order (which puts Neon last): `avx2` allows NEON's 128-bit vectors on aarch64,
+    /// so a script written for x86 does not drop NEON to scalar.
+    pub fn within_cap(self, cap: Isa) -> bool {
+        let width = |isa: Isa| match isa {
+            Isa::Scalar => 0,
+            Isa::Neon | Isa::Avx2 => 1,
+            Isa::Avx512 | Isa::Avx2As512 => 2,
+        };
+        width(self) <= width(cap)
     }
 
     /// What tests should run every kernel on: the available ISAs, plus [`Isa::Avx2As512`]
@@ -173,4 +185,20 @@ pub(crate) fn vectorize<S: pulp::Simd, Op: pulp::WithSimd>(simd: S, op: Op) -> O
         }
     }
     simd.vectorize(op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Isa;
+
+    #[test]
+    fn an_x86_cap_keeps_neon_vectors() {
+        // LINEAGE_ISA=avx2 on aarch64 used to cap NEON down to scalar (Neon sorts last).
+        assert!(Isa::Neon.within_cap(Isa::Avx2));
+        assert!(Isa::Neon.within_cap(Isa::Avx512));
+        assert!(!Isa::Neon.within_cap(Isa::Scalar));
+        assert!(!Isa::Avx512.within_cap(Isa::Avx2));
+        assert!(Isa::Avx2.within_cap(Isa::Neon));
+        assert!(Isa::Scalar.within_cap(Isa::Scalar));
+    }
 }

@@ -236,6 +236,9 @@ impl NetBuilder {
             groups: spec.groups,
         };
         p.validate().map_err(NetError::kernel(name))?;
+        // Every count derived from the weights (parameters, fan-in, MACs per pixel) is then a
+        // product that fits.
+        p.weight_len().map_err(NetError::kernel(name))?;
         Ok(p)
     }
 
@@ -342,7 +345,7 @@ impl NetBuilder {
     /// A fully connected layer from `in_f` features (checked against the input at shape
     /// inference) to `out_f`.
     pub fn linear(&mut self, name: &str, x: Value, in_f: usize, out_f: usize, bias: bool) -> Result<Value> {
-        if in_f == 0 || out_f == 0 {
+        if in_f == 0 || out_f == 0 || in_f.checked_mul(out_f).is_none() {
             return Err(NetError::Graph(format!("{name}: linear {in_f} -> {out_f}")));
         }
         self.channels(x)?;
@@ -453,9 +456,92 @@ pub(crate) fn pool_out(
 }
 
 impl Net {
-    /// The node producing `v`.
-    pub fn node(&self, v: Value) -> &Node {
-        &self.nodes[v.0]
+    /// The node producing `v`, or an error for a value of another network.
+    pub fn node(&self, v: Value) -> Result<&Node> {
+        self.nodes.get(v.0).ok_or_else(|| {
+            NetError::Graph(format!(
+                "{}: value {} is not one of its {} layers",
+                self.name,
+                v.0,
+                self.nodes.len()
+            ))
+        })
+    }
+
+    /// Checks what the builder guarantees, for a network whose public fields were changed or
+    /// filled by hand: one input node first, every input an earlier layer, each layer's input
+    /// count and channels as its kind needs, pooling windows and strides non-zero, the output
+    /// a layer. Shape inference (and so planning and summaries) runs it first, so a hand-built
+    /// network is an error naming the layer rather than a panic.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |i: usize, what: String| {
+            let name = self.nodes.get(i).map_or("?", |n| n.name.as_str());
+            Err(NetError::Graph(format!("{}: layer {i} ({name}): {what}", self.name)))
+        };
+        if self.output.0 >= self.nodes.len() {
+            return bad(self.output.0, format!("the output is not one of the {} layers", self.nodes.len()));
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let Some(v) = node.inputs.iter().find(|v| v.0 >= i) {
+                return bad(i, format!("input {} is not an earlier layer", v.0));
+            }
+            let arity = node.inputs.len();
+            let wanted = match &node.op {
+                Op::Input => 0,
+                Op::Add { .. } => 2,
+                Op::Concat => arity.max(1),
+                _ => 1,
+            };
+            if matches!(node.op, Op::Input) != (i == 0) || arity != wanted {
+                return bad(
+                    i,
+                    format!(
+                        "a {} layer with {arity} inputs (the first layer is the one input)",
+                        node.op.kind()
+                    ),
+                );
+            }
+            let c: Vec<usize> = node.inputs.iter().map(|v| self.nodes[v.0].channels).collect();
+            let channels = match &node.op {
+                Op::Input => node.channels.max(1),
+                Op::Conv { params, .. } => {
+                    params.validate().map_err(NetError::kernel(&node.name))?;
+                    params.weight_len().map_err(NetError::kernel(&node.name))?;
+                    if c[0] != params.c_in {
+                        return bad(
+                            i,
+                            format!("a conv of {} input channels on {} channels", params.c_in, c[0]),
+                        );
+                    }
+                    params.c_out
+                }
+                Op::MaxPool(p) | Op::AvgPool(p) => {
+                    if let Err(e) = check_pool(&node.name, p) {
+                        return bad(i, e.to_string());
+                    }
+                    c[0]
+                }
+                Op::AdaptiveAvgPool { h, w } if *h == 0 || *w == 0 => {
+                    return bad(i, format!("pool to {h}x{w}"))
+                }
+                Op::Lrn(l) if l.size == 0 => return bad(i, "LRN size 0".into()),
+                Op::Add { .. } if c[0] != c[1] => {
+                    return bad(i, format!("adding {} to {} channels", c[0], c[1]))
+                }
+                Op::Concat => c.iter().try_fold(0usize, |a, &b| a.checked_add(b)).unwrap_or(0),
+                Op::Linear { in_f, out_f, .. } => {
+                    if *in_f == 0 || *out_f == 0 || in_f.checked_mul(*out_f).is_none() {
+                        return bad(i, format!("linear {in_f} -> {out_f}"));
+                    }
+                    *out_f
+                }
+                _ => c[0],
+            };
+            if node.channels != channels || channels == 0 {
+                return bad(i, format!("says {} output channels, its inputs make {channels}", node.channels));
+            }
+        }
+        Ok(())
     }
 
     /// Every parameter tensor the network loads, in layer order.
@@ -519,13 +605,19 @@ impl Net {
 
     /// Number of trainable parameters (what `sum(p.numel() for p in model.parameters())` counts).
     pub fn parameter_count(&self) -> usize {
-        self.parameters().iter().filter(|p| p.trainable).map(|p| p.shape.iter().product::<usize>()).sum()
+        // Each tensor's count fits (the builder checks it); their sum saturates rather than wraps.
+        self.parameters()
+            .iter()
+            .filter(|p| p.trainable)
+            .map(|p| p.shape.iter().product::<usize>())
+            .fold(0, usize::saturating_add)
     }
 
     /// Output shape (NHWC) of every node for an input of `input`, or an error naming the first
     /// layer whose input does not fit (and, for an input too small, the smallest the network
     /// takes).
     pub fn infer_shapes(&self, input: Shape) -> Result<Vec<Shape>> {
+        self.validate()?;
         self.shapes_for(input).map_err(|e| match (e, self.min_square_input(input)) {
             (NetError::Shape(m), Some(side)) if input.h < side || input.w < side => {
                 NetError::Shape(format!("{m}; the smallest input {} takes is {side}x{side}", self.name))

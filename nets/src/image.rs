@@ -6,9 +6,11 @@
 use crate::error::{NetError, Result};
 use crate::preprocess::Rgb8;
 
-/// Most bytes a decoded image may take as RGB (a 300-megapixel photo fits): a corrupt or
-/// hostile header cannot make the decoders, or the RGB expansion after them, reserve more.
-const MAX_DECODED_BYTES: usize = 1 << 30;
+/// Most bytes a decoded image may take as RGB, 256 MiB (an 89-megapixel photo fits; the
+/// models see 299x299 at most): a corrupt or hostile header, or a small file of a huge flat
+/// image (945 KB of PNG for 18000x18000), cannot make the decoders, or the RGB expansion after
+/// them, reserve more.
+const MAX_DECODED_BYTES: usize = 1 << 28;
 
 /// An error unless a `width x height` image fits [`MAX_DECODED_BYTES`] as RGB: checked on the
 /// header, before any pixel buffer is allocated.

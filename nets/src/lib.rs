@@ -46,6 +46,9 @@ pub use error::{NetError, Result};
 pub use graph::{ConvSpec, LrnSpec, Net, NetBuilder, Op, ParamSpec, PoolSpec, Value};
 pub use init::NormalRng;
 pub use keys::Fit;
-pub use plan::{Input, Plan, PlanOptions, StepInfo, Threads, Workspace};
+pub use plan::{
+    max_threads, Input, Plan, PlanOptions, StepInfo, Threads, Workspace, DEFAULT_MAX_ARENA_BYTES,
+    THREADS_PER_CORE,
+};
 pub use summary::{ConvLayer, LayerInfo, Summary};
 pub use weights::{Tensor, Weights};

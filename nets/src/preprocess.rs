@@ -168,12 +168,18 @@ const PRECISION_BITS: u32 = 32 - 8 - 2;
 
 /// For each output index along one axis: the first input index and the fixed-point weights,
 /// as Pillow's `precompute_coeffs` and `normalize_coeffs_8bpc` compute them.
-fn coefficients(in_size: usize, out_size: usize, filter: Filter) -> Vec<(usize, Vec<i64>)> {
+/// Only the outputs in `outputs` (all of `0..out_size` for a whole resize).
+fn coefficients(
+    in_size: usize,
+    out_size: usize,
+    outputs: std::ops::Range<usize>,
+    filter: Filter,
+) -> Vec<(usize, Vec<i64>)> {
     let scale = in_size as f64 / out_size as f64;
     let filter_scale = scale.max(1.0);
     let support = filter.support() * filter_scale;
     let inverse_scale = 1.0 / filter_scale;
-    (0..out_size)
+    outputs
         .map(|o| {
             let center = (o as f64 + 0.5) * scale;
             // Pillow truncates toward zero, then clamps.
@@ -201,11 +207,11 @@ fn clip8(acc: i64) -> u8 {
 }
 
 /// One separable pass: `along_x` resamples each row to `out` columns, else each column to
-/// `out` rows.
-fn resample(img: &Rgb8, out: usize, along_x: bool, filter: Filter) -> Rgb8 {
+/// `out` rows, and keeps only the outputs in `keep` (the part of the resized image a crop keeps).
+fn resample(img: &Rgb8, out: usize, keep: std::ops::Range<usize>, along_x: bool, filter: Filter) -> Rgb8 {
     let (w, h) = (img.width, img.height);
-    let coeffs = coefficients(if along_x { w } else { h }, out, filter);
-    let (ow, oh) = if along_x { (out, h) } else { (w, out) };
+    let coeffs = coefficients(if along_x { w } else { h }, out, keep.clone(), filter);
+    let (ow, oh) = if along_x { (keep.len(), h) } else { (w, keep.len()) };
     let mut data = vec![0u8; ow * oh * 3];
     for y in 0..oh {
         for x in 0..ow {
@@ -250,12 +256,57 @@ pub fn resize_shorter_side(img: &Rgb8, size: usize, filter: Filter) -> Result<Rg
     let (ow, oh) = shorter_side_size(img.width, img.height, size)?;
     let mut out = img.clone();
     if ow != img.width {
-        out = resample(&out, ow, true, filter);
+        out = resample(&out, ow, 0..ow, true, filter);
     }
     if oh != img.height {
-        out = resample(&out, oh, false, filter);
+        out = resample(&out, oh, 0..oh, false, filter);
     }
     Ok(out)
+}
+
+/// [`resize_shorter_side`] then [`center_crop`], computing only the pixels the crop keeps: the
+/// same bytes, at the cost of the crop rather than of the whole resized image (a 4000x1 strip
+/// resized to shorter side 256 is 1,024,000 x 256 pixels, of which a 224 crop keeps 50,176).
+pub fn resize_and_crop(img: &Rgb8, size: usize, crop: usize, filter: Filter) -> Result<Rgb8> {
+    let (ow, oh) = shorter_side_size(img.width, img.height, size)?;
+    if crop == 0 || crop > ow || crop > oh {
+        return Err(NetError::Input(format!(
+            "centre crop of {crop}x{crop} from a {}x{} image resized to {ow}x{oh}",
+            img.width, img.height
+        )));
+    }
+    let (left, top) = (crop_offset(ow - crop), crop_offset(oh - crop));
+    let columns = if ow != img.width {
+        resample(img, ow, left..left + crop, true, filter)
+    } else {
+        window(img, left, 0, crop, img.height)
+    };
+    Ok(if oh != img.height {
+        resample(&columns, oh, top..top + crop, false, filter)
+    } else {
+        window(&columns, 0, top, crop, crop)
+    })
+}
+
+/// The `width x height` window of `img` whose top left pixel is `(left, top)` (in bounds).
+fn window(img: &Rgb8, left: usize, top: usize, width: usize, height: usize) -> Rgb8 {
+    let mut data = Vec::with_capacity(width * height * 3);
+    for y in top..top + height {
+        let row = (y * img.width + left) * 3;
+        data.extend_from_slice(&img.data[row..row + width * 3]);
+    }
+    Rgb8 { width, height, data }
+}
+
+/// torchvision's `CenterCrop` offset for `d` spare pixels: `round(d / 2)`, halves to even
+/// (only odd `d` has a half, and it rounds to the even neighbour).
+fn crop_offset(d: usize) -> usize {
+    let (q, odd) = (d / 2, d % 2 == 1);
+    if odd && q % 2 == 1 {
+        q + 1
+    } else {
+        q
+    }
 }
 
 /// The central `size` x `size` square, placed as torchvision's `CenterCrop` places it
@@ -267,22 +318,8 @@ pub fn center_crop(img: &Rgb8, size: usize) -> Result<Rgb8> {
             img.width, img.height
         )));
     }
-    // round-half-to-even of d / 2: only odd d has a half, and it rounds to the even neighbour.
-    let offset = |d: usize| {
-        let (q, odd) = (d / 2, d % 2 == 1);
-        if odd && q % 2 == 1 {
-            q + 1
-        } else {
-            q
-        }
-    };
-    let (left, top) = (offset(img.width - size), offset(img.height - size));
-    let mut data = Vec::with_capacity(size * size * 3);
-    for y in top..top + size {
-        let row = (y * img.width + left) * 3;
-        data.extend_from_slice(&img.data[row..row + size * 3]);
-    }
-    Ok(Rgb8 { width: size, height: size, data })
+    let (left, top) = (crop_offset(img.width - size), crop_offset(img.height - size));
+    Ok(window(img, left, top, size, size))
 }
 
 /// `(pixel / 255 - mean) / std` per channel, as a 1x3xHxW (NCHW) float32 tensor.
@@ -312,8 +349,8 @@ pub fn preprocess(img: &Rgb8, preset: &Preset) -> Result<Vec<f32>> {
             preset.crop, preset.resize
         )));
     }
-    let resized = resize_shorter_side(img, preset.resize, preset.filter)?;
-    normalize_nchw(&center_crop(&resized, preset.crop)?, preset.mean, preset.std)
+    let cropped = resize_and_crop(img, preset.resize, preset.crop, preset.filter)?;
+    normalize_nchw(&cropped, preset.mean, preset.std)
 }
 
 #[cfg(test)]

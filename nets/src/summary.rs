@@ -6,7 +6,7 @@ use std::fmt;
 
 use lineage_kernels::{Conv2dParams, Shape};
 
-use crate::error::Result;
+use crate::error::{NetError, Result};
 use crate::graph::{Net, Op};
 
 /// One row of the table.
@@ -57,19 +57,30 @@ impl Net {
                 Op::GlobalAvgPool | Op::Flatten => Some((x.h, x.h)),
                 _ => None,
             };
+            // Saturating: a receptive field beyond usize is "everything" for any input.
             rf[i] = match window {
-                Some((k, s)) => (r + (k.max(1) - 1) * j, j * s.max(1)),
+                Some((k, s)) => {
+                    (r.saturating_add((k.max(1) - 1).saturating_mul(j)), j.saturating_mul(s.max(1)))
+                }
                 None => (r, j),
             };
             if matches!(node.op, Op::Input) {
                 continue;
             }
             let out = shapes[i];
+            let product = |factors: &[usize]| {
+                factors.iter().try_fold(1u64, |acc, &f| acc.checked_mul(f as u64)).ok_or_else(|| {
+                    NetError::Shape(format!(
+                        "layer {}: multiply-accumulate count {factors:?} overflows",
+                        node.name
+                    ))
+                })
+            };
             let macs = match &node.op {
                 Op::Conv { params: p, .. } => {
-                    (out.n * out.h * out.w * p.c_out) as u64 * (p.c_in_per_group() * p.kh * p.kw) as u64
+                    product(&[out.n, out.h, out.w, p.c_out, p.c_in_per_group(), p.kh, p.kw])?
                 }
-                Op::Linear { in_f, out_f, .. } => (out.n * in_f * out_f) as u64,
+                Op::Linear { in_f, out_f, .. } => product(&[out.n, *in_f, *out_f])?,
                 _ => 0,
             };
             layers.push(LayerInfo {
@@ -85,8 +96,8 @@ impl Net {
         Ok(Summary {
             net: self.name.clone(),
             input,
-            total_params: layers.iter().map(|l| l.params).sum(),
-            total_macs: layers.iter().map(|l| l.macs).sum(),
+            total_params: layers.iter().map(|l| l.params).fold(0, usize::saturating_add),
+            total_macs: layers.iter().map(|l| l.macs).fold(0, u64::saturating_add),
             layers,
         })
     }
@@ -109,7 +120,7 @@ impl Net {
                         owner == node.name || Some(owner) == bn
                     })
                     .map(|p| p.shape.iter().product::<usize>())
-                    .sum()
+                    .fold(0, usize::saturating_add)
             })
             .collect()
     }

@@ -5,30 +5,16 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use common::formula;
 use common::parity::fixture;
 use lineage_kernels::Shape;
 use lineage_nets::{models, npy, Input, Net, Plan, PlanOptions, Tensor, Threads, Weights, Workspace};
-use safetensors::tensor::TensorView;
-use safetensors::{serialize, Dtype};
 
 const FIXTURE: &str = "checkpoint_resnet18_10_classes";
 /// The modules whose outputs the fixture holds as `kept.NAME` (NCHW).
 const KEPT: [&str; 3] = ["maxpool", "layer2.1", "layer3"];
-
-fn safetensors_file(tensors: &[(String, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
-    let bytes: Vec<Vec<u8>> =
-        tensors.iter().map(|(_, _, d)| d.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
-    let views: Vec<(String, TensorView)> = tensors
-        .iter()
-        .zip(&bytes)
-        .map(|((n, s, _), b)| (n.clone(), TensorView::new(Dtype::F32, s.clone(), b).unwrap()))
-        .collect();
-    serialize(views, None::<HashMap<String, String>>).unwrap()
-}
 
 /// max|got - want| / max|want|.
 fn relative_error(got: &[f32], want: &[f32]) -> f32 {
@@ -64,7 +50,10 @@ fn run(net: &Net, weights: &Weights, x: &[f32]) -> Vec<f32> {
 #[test]
 fn data_parallel_checkpoint_with_10_classes_matches_pytorch_through_the_library() {
     let e = expected();
-    let file = safetensors_file(&formula::tensors(&models::with_classes("resnet18", 10).unwrap(), "module."));
+    let file = formula::safetensors_file(&formula::tensors(
+        &models::with_classes("resnet18", 10).unwrap(),
+        "module.",
+    ));
     let mut weights = Weights::from_safetensors(&file).unwrap();
 
     // As saved, nothing fits: one error names every tensor, with the name it should have.
@@ -133,7 +122,7 @@ fn lineage_run_strips_the_prefix_reads_the_class_count_and_matches_pytorch() {
     let (w, x, y, labels) =
         (dir.join("w.safetensors"), dir.join("x.npy"), dir.join("y.npy"), dir.join("l.txt"));
     let net = models::with_classes("resnet18", 10).unwrap();
-    std::fs::write(&w, safetensors_file(&formula::tensors(&net, "module."))).unwrap();
+    std::fs::write(&w, formula::safetensors_file(&formula::tensors(&net, "module."))).unwrap();
     std::fs::write(&x, npy::encode(&[1, 3, 64, 64], &e.input.data)).unwrap();
     let names: Vec<String> = (0..10).map(|i| format!("kind-{i}")).collect();
     std::fs::write(&labels, names.join("\n") + "\n").unwrap();
@@ -202,7 +191,7 @@ fn lineage_inspect_lists_tensors_and_the_models_they_fit() {
     let dir = temp_dir("inspect");
     let w = dir.join("w.safetensors");
     let net = models::with_classes("resnet18", 10).unwrap();
-    std::fs::write(&w, safetensors_file(&formula::tensors(&net, "module."))).unwrap();
+    std::fs::write(&w, formula::safetensors_file(&formula::tensors(&net, "module."))).unwrap();
     let (ok, out, err) = lineage(&["inspect", path(&w)]);
     assert!(ok, "{err}");
     assert!(
@@ -216,7 +205,7 @@ fn lineage_inspect_lists_tensors_and_the_models_they_fit() {
     assert_eq!(out.matches("fits ").count(), 1, "{out}");
 
     let headless = models::with_classes("resnet34", 0).unwrap();
-    std::fs::write(&w, safetensors_file(&formula::tensors(&headless, ""))).unwrap();
+    std::fs::write(&w, formula::safetensors_file(&formula::tensors(&headless, ""))).unwrap();
     let (ok, out, err) = lineage(&["inspect", path(&w)]);
     assert!(ok && out.contains("fits resnet34 with 0 classes"), "{out}{err}");
     // Run, a checkpoint without a classifier gives the pooled features, no --classes 0 needed.

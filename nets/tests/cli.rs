@@ -95,3 +95,60 @@ fn run_on_an_image_prints_class_names() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn arguments_are_strict() {
+    let dir = std::env::temp_dir().join(format!("lineage-strict-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let x = dir.join("x.npy");
+    std::fs::write(&x, npy::encode(&[1, 3, 32, 32], &vec![0.5; 3 * 32 * 32])).unwrap();
+    let x = x.to_str().unwrap();
+    let top = dir.join("--top");
+    let missing = dir.join("no-such-dir").join("y.npy");
+    for (args, says) in [
+        // A value that is an option: not a file named --top.
+        (
+            &["run", "resnet18", "--input", x, "--output", "--top", "3"][..],
+            "needs a value, got the option --top",
+        ),
+        (&["run", "resnet18", "--input", x, "extra"], "unexpected argument \"extra\""),
+        (&["list", "resnet18"], "unexpected argument"),
+        (&["run", "resnet18", "--input", x, "--top", "3", "--top", "4"], "--top is given twice"),
+        (&["run", "resnet18", "--input", x, "--output", missing.to_str().unwrap()], "does not exist"),
+        (
+            &["run", "resnet18", "--input", x, "--features", "layer1", "--features-dir", "/no/such"],
+            "/no/such",
+        ),
+        (&["bench", "resnet18", "--profile", "maybe"], "expected yes or no"),
+        (&["info", "resnet18", "--output", "y.npy"], "unknown option --output for info"),
+    ] {
+        let (ok, out, err) = lineage(args);
+        assert!(!ok, "{args:?} succeeded: {out}");
+        assert!(err.starts_with("lineage: error: ") && err.contains(says), "{args:?}: {err}");
+        // Nothing ran: no inference output, no file named after an option.
+        assert!(!out.contains("class"), "{args:?}: {out}");
+    }
+    assert!(!top.exists());
+    // `help` as an option's value is a value, not a request for usage.
+    let run = common::program::lineage()
+        .current_dir(&dir)
+        .args(["run", "resnet18", "--input", x, "--output", "help"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(!String::from_utf8_lossy(&run.stdout).starts_with("usage:"));
+    assert!(dir.join("help").is_file());
+    for args in [&["help"][..], &["run", "--help"], &["-h"]] {
+        let (ok, out, _) = lineage(args);
+        assert!(ok && out.starts_with("usage:"), "{args:?}: {out}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn random_weights_are_announced() {
+    let (ok, out, err) = lineage(&["info", "resnet18", "--size", "32"]);
+    assert!(ok, "{err}");
+    assert!(err.contains("warning") && err.contains("RANDOM"), "{err}");
+    assert!(!out.contains("RANDOM"), "the warning goes to stderr: {out}");
+}

@@ -131,6 +131,17 @@ fn a_png_header_claiming_gigabytes_is_refused_before_allocating() {
 }
 
 #[test]
+fn a_png_of_a_huge_flat_frame_is_refused_by_its_header() {
+    // 18000 x 18000 compresses to under a megabyte when flat, and used to decode to 1.9 GB.
+    let mut png = std::fs::read(fixture("tiny.png")).unwrap();
+    png[16..24].copy_from_slice(&[18000u32.to_be_bytes(), 18000u32.to_be_bytes()].concat());
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    let e = decode(&png).unwrap_err().to_string();
+    assert!(e.contains("PNG image of 18000x18000 pixels") && e.contains("256 MiB"), "{e}");
+}
+
+#[test]
 fn a_jpeg_header_claiming_gigabytes_is_refused_before_decoding() {
     // tiny.jpg's frame header (SOF0) says 20000 x 20000: 1.2 GB as RGB.
     let mut jpeg = std::fs::read(fixture("tiny.jpg")).unwrap();

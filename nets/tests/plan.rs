@@ -273,7 +273,12 @@ fn an_absurd_input_size_is_an_error_not_an_abort() {
     let net = b.finish(y).unwrap();
     // 2^22 x 2^22 pixels: the arena would need 2^52 floats.
     let shape = Shape::new(1, 1 << 22, 1 << 22, 3);
-    let plan = Plan::new(&net, &random_weights(&net, 1), shape).unwrap();
+    let weights = random_weights(&net, 1);
+    let err = Plan::new(&net, &weights, shape).unwrap_err().to_string();
+    assert!(err.contains("max_arena_bytes"), "{err}");
+    // With the planning limit lifted, the workspace's allocation fails as an error.
+    let unlimited = lineage_nets::PlanOptions { max_arena_bytes: usize::MAX, ..Default::default() };
+    let plan = Plan::with_options(&net, &weights, shape, &unlimited).unwrap();
     let err = Workspace::new(&plan, Threads::Count(1)).unwrap_err().to_string();
     assert!(err.contains("cannot allocate"), "{err}");
 }

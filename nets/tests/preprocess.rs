@@ -2,8 +2,8 @@
 //! invariants, and errors that name the values.
 
 use lineage_nets::preprocess::{
-    center_crop, normalize_nchw, preprocess, resize_shorter_side, Filter, Preset, Rgb8, IMAGENET_MEAN,
-    IMAGENET_STD,
+    center_crop, normalize_nchw, preprocess, resize_and_crop, resize_shorter_side, Filter, Preset, Rgb8,
+    IMAGENET_MEAN, IMAGENET_STD,
 };
 
 /// A `w`x`h` image whose pixel (x, y) is (x, y, 7).
@@ -99,4 +99,32 @@ fn every_model_has_the_preset_of_its_reference() {
         };
         assert_eq!(lineage_nets::preprocess::preset(name).unwrap(), want, "{name}");
     }
+}
+
+/// An image whose every byte differs from its neighbours', so a shifted window shows.
+fn noise(w: usize, h: usize) -> Rgb8 {
+    let data = (0..w * h * 3).map(|i| ((i * 2654435761) >> 7) as u8).collect();
+    Rgb8::new(w, h, data).unwrap()
+}
+
+#[test]
+fn cropping_while_resizing_gives_the_bytes_of_resizing_then_cropping() {
+    // Shrinking and growing, either side the shorter, odd spare pixels, and a side already at
+    // the target size (that pass is a plain window).
+    for (w, h, size, crop) in
+        [(37, 23, 16, 13), (23, 37, 16, 15), (9, 7, 20, 17), (16, 40, 16, 11), (300, 5, 8, 8)]
+    {
+        for filter in [Filter::Bilinear, Filter::Bicubic] {
+            let img = noise(w, h);
+            let whole = center_crop(&resize_shorter_side(&img, size, filter).unwrap(), crop).unwrap();
+            let fast = resize_and_crop(&img, size, crop, filter).unwrap();
+            assert_eq!(fast, whole, "{w}x{h} -> shorter side {size}, crop {crop}, {filter:?}");
+        }
+    }
+    // The 84-byte 4000x1 strip of the issue: only the 224x224 crop of its 1,024,000x256 resize.
+    let strip = noise(4000, 1);
+    let preset = lineage_nets::preprocess::preset("resnet18").unwrap();
+    assert_eq!(preprocess(&strip, &preset).unwrap().len(), 3 * 224 * 224);
+    let e = resize_and_crop(&noise(6, 4), 4, 5, Filter::Bilinear).unwrap_err().to_string();
+    assert!(e.contains("5x5") && e.contains("6x4") && e.contains("6x4 image resized to 6x4"), "{e}");
 }

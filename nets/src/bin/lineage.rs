@@ -32,28 +32,65 @@ const USAGE: &str = "usage:
   lineage info <model> [MODEL OPTIONS] [--size N]
   lineage run <model> [MODEL OPTIONS] --input IMAGE|X.npy [--output Y.npy] [--threads N] [--top K]
               [--labels FILE] [--features NAME[,NAME...]] [--features-dir DIR]
-  lineage bench <model> [MODEL OPTIONS] [--threads N] [--runs R] [--size N] [--profile yes]
+  lineage bench <model> [MODEL OPTIONS] [--threads N] [--runs R] [--size N] [--profile yes|no]
   lineage inspect W.safetensors
 model options:
-  --weights W.safetensors  a checkpoint (random weights without it)
+  --weights W.safetensors  a checkpoint (without it: random weights, and a warning)
   --classes N              classifier size (default: the checkpoint's, else 1000); 0 for features
-  --strip-prefix P         remove P from every tensor name (repeatable), e.g. module.";
+  --strip-prefix P         remove P from every tensor name (repeatable), e.g. module.
+  --transform-input yes|no googlenet, inception_v3: torchvision's input re-normalization
+                           (default: yes with --weights, as torchvision's pretrained weights
+                           use it; no with random weights)";
 
 /// The options [`Args::model`] reads.
-const MODEL_OPTIONS: [&str; 3] = ["weights", "classes", "strip-prefix"];
+const MODEL_OPTIONS: [&str; 4] = ["weights", "classes", "strip-prefix", "transform-input"];
 
+/// Options that may be given more than once (the others: once at most).
+const REPEATABLE: [&str; 1] = ["strip-prefix"];
+
+/// Most bytes `--input` may hold (a batch of 400 224x224 images as `.npy`): `/dev/zero` or a
+/// mistaken multi-gigabyte file is an error, not a read until memory runs out.
+const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// A command line checked against what its command takes: every option known to the command,
+/// given a value (never another `--option`), and no positional argument left over.
 struct Args {
     positional: Vec<String>,
     options: Vec<(String, String)>,
 }
 
+/// `-h`, `--help` or `help` as the first argument, or `--help` / `-h` where an option may stand.
+fn wants_help(raw: &[String]) -> bool {
+    let mut it = raw.iter().enumerate();
+    while let Some((i, a)) = it.next() {
+        match a.as_str() {
+            "-h" | "--help" => return true,
+            "help" if i == 0 => return true,
+            a if a.starts_with("--") => {
+                it.next();
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 impl Args {
+    /// Splits `raw` into positional arguments and `--name value` options; [`Args::check`]
+    /// then holds them to what the command takes.
     fn parse(raw: Vec<String>) -> Result<Args, String> {
-        let (mut positional, mut options) = (Vec::new(), Vec::new());
+        let (mut positional, mut options): (Vec<String>, Vec<(String, String)>) = (Vec::new(), Vec::new());
         let mut it = raw.into_iter();
         while let Some(a) = it.next() {
             if let Some(name) = a.strip_prefix("--") {
-                let value = it.next().ok_or_else(|| format!("option --{name} needs a value"))?;
+                let value = match it.next() {
+                    Some(v) if !v.starts_with("--") => v,
+                    Some(v) => return Err(format!("option --{name} needs a value, got the option {v}")),
+                    None => return Err(format!("option --{name} needs a value")),
+                };
+                if !REPEATABLE.contains(&name) && options.iter().any(|(n, _)| n == name) {
+                    return Err(format!("option --{name} is given twice"));
+                }
                 options.push((name.to_string(), value));
             } else {
                 positional.push(a);
@@ -67,7 +104,7 @@ impl Args {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.options.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.options.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     fn number(&self, name: &str, default: usize) -> Result<usize, String> {
@@ -80,21 +117,38 @@ impl Args {
             .transpose()
     }
 
-    /// The model options (`--weights`, `--classes`, `--strip-prefix`) for `model`.
+    /// `--name yes|no`, `None` when not given.
+    fn yes_no(&self, name: &str) -> Result<Option<bool>, String> {
+        match self.get(name) {
+            None => Ok(None),
+            Some("yes") => Ok(Some(true)),
+            Some("no") => Ok(Some(false)),
+            Some(v) => Err(format!("--{name} {v:?}: expected yes or no")),
+        }
+    }
+
+    /// The model options (`--weights`, `--classes`, `--strip-prefix`, `--transform-input`)
+    /// for `model`.
     fn model(&self, model: &str) -> Result<Model, String> {
         Ok(Model {
             name: model.to_string(),
             weights: self.get("weights").map(PathBuf::from),
             classes: self.optional_number("classes")?,
             strip: self.all("strip-prefix").into_iter().map(str::to_string).collect(),
+            transform_input: self.yes_no("transform-input")?,
         })
     }
 
-    fn check_known(&self, known: &[&str]) -> Result<(), String> {
+    /// An error unless every option is in `known` and there are exactly `count` positional
+    /// arguments (the command included).
+    fn check(&self, known: &[&str], count: usize) -> Result<(), String> {
         for (n, _) in &self.options {
             if !known.contains(&n.as_str()) {
-                return Err(format!("unknown option --{n}"));
+                return Err(format!("unknown option --{n} for {}", self.positional[0]));
             }
+        }
+        if let Some(extra) = self.positional.get(count) {
+            return Err(format!("{}: unexpected argument {extra:?}\n{USAGE}", self.positional[0]));
         }
         Ok(())
     }
@@ -102,7 +156,7 @@ impl Args {
 
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
-    if raw.iter().any(|a| a == "-h" || a == "--help" || a == "help") {
+    if wants_help(&raw) {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
@@ -123,62 +177,100 @@ fn run(raw: Vec<String>) -> Result<(), String> {
     };
     match command {
         "list" => {
+            args.check(&[], 1)?;
             for name in models::MODELS {
                 println!("{name}");
             }
             Ok(())
         }
         "info" => {
-            args.check_known(&[&MODEL_OPTIONS[..], &["size"]].concat())?;
+            args.check(&[&MODEL_OPTIONS[..], &["size"]].concat(), 2)?;
             info(&args.model(model()?)?, args.number("size", 224)?).map_err(|e| e.to_string())
         }
         "run" => {
-            args.check_known(
+            args.check(
                 &[
                     &MODEL_OPTIONS[..],
                     &["input", "output", "threads", "top", "labels", "features", "features-dir"],
                 ]
                 .concat(),
+                2,
             )?;
+            let model = args.model(model()?)?;
             let input = args.get("input").ok_or("run: --input IMAGE.png|IMAGE.jpg|X.npy is required")?;
+            let output = args.get("output").map(PathBuf::from);
+            let kept = features::Request::parse(args.get("features"), args.get("features-dir"))?;
+            check_writable(output.as_deref(), &kept)?;
             infer(
-                &args.model(model()?)?,
+                &model,
                 PathBuf::from(input),
-                args.get("output").map(PathBuf::from),
+                output,
                 args.number("threads", 1)?,
                 args.number("top", 5)?,
                 args.get("labels").map(Path::new),
-                &features::Request::parse(args.get("features"), args.get("features-dir"))?,
+                &kept,
             )
             .map_err(|e| e.to_string())
         }
         "bench" => {
-            args.check_known(&[&MODEL_OPTIONS[..], &["threads", "runs", "size", "profile"]].concat())?;
+            args.check(&[&MODEL_OPTIONS[..], &["threads", "runs", "size", "profile"]].concat(), 2)?;
             bench(
                 &args.model(model()?)?,
                 args.number("threads", 1)?,
                 args.number("runs", 10)?,
                 args.number("size", 224)?,
-                args.get("profile").is_some_and(|v| v == "yes"),
+                args.yes_no("profile")?.unwrap_or(false),
             )
             .map_err(|e| e.to_string())
         }
         "inspect" => {
-            args.check_known(&[])?;
+            args.check(&[], 2)?;
             let file = args.positional.get(1).ok_or_else(|| format!("inspect: which file?\n{USAGE}"))?;
             inspect::inspect(Path::new(file)).map_err(|e| e.to_string())
-        }
-        "help" | "-h" => {
-            println!("{USAGE}");
-            Ok(())
         }
         other => Err(format!("unknown command {other:?}\n{USAGE}")),
     }
 }
 
+/// An error, before any inference, unless `--output`'s directory and `--features-dir` exist.
+fn check_writable(output: Option<&Path>, kept: &features::Request) -> Result<(), String> {
+    if let Some(path) = output {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(format!("--output {}: directory {} does not exist", path.display(), dir.display()));
+        }
+        if path.is_dir() {
+            return Err(format!("--output {} is a directory; give a file name", path.display()));
+        }
+    }
+    if !kept.names.is_empty() && !kept.dir.is_dir() {
+        return Err(format!("--features-dir {} is not an existing directory", kept.dir.display()));
+    }
+    Ok(())
+}
+
+/// The bytes of `path`, at most [`MAX_INPUT_BYTES`] of them.
+fn read_input(path: &Path) -> Result<Vec<u8>, NetError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| NetError::Io(format!("reading {}: {e}", path.display()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).map_err(io)?.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(NetError::Input(format!(
+            "{}: more than {} MiB; an input image or tensor is at most that",
+            path.display(),
+            MAX_INPUT_BYTES >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
 fn info(model: &Model, size: usize) -> Result<(), NetError> {
-    let (net, weights) = model.open()?;
     let input = Shape::new(1, size, size, 3);
+    let (net, weights) = model.open(input, &PlanOptions::default())?;
     print!("{}", net.summary(input)?);
     let plan = Plan::from_weights(&net, weights, input)?;
     println!(
@@ -199,9 +291,7 @@ fn infer(
     labels: Option<&Path>,
     kept: &features::Request,
 ) -> Result<(), NetError> {
-    let (net, weights) = model.open()?;
-    let bytes =
-        std::fs::read(&input).map_err(|e| NetError::Io(format!("reading {}: {e}", input.display())))?;
+    let bytes = read_input(&input)?;
     let named = |e: NetError| match e {
         NetError::Input(m) => NetError::Input(format!("{}: {m}", input.display())),
         other => other,
@@ -225,13 +315,14 @@ fn infer(
         }
     };
     let options = PlanOptions { outputs: kept.names.clone(), ..PlanOptions::default() };
+    let (net, weights) = model.open(shape, &options)?;
     let plan = Plan::from_weights_with(&net, weights, shape, &options)?;
     let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
     let y = plan.run(Input::Nchw(&data), &mut ws)?;
     let out = y.shape();
     let classes = out.c;
     let logits: Vec<f32> = (0..out.pixels().unwrap_or(0)).flat_map(|p| y.pixel(p).to_vec()).collect();
-    let headless = !matches!(net.node(net.output).op, Op::Linear { .. });
+    let headless = !matches!(net.node(net.output)?.op, Op::Linear { .. });
     let labels = if headless { Labels::Indices } else { Labels::new(labels, classes)? };
     for (n, row) in logits.chunks(classes).enumerate() {
         if headless {
@@ -268,8 +359,8 @@ fn npy_input(bytes: &[u8]) -> Result<(Vec<f32>, Shape), NetError> {
 }
 
 fn bench(model: &Model, threads: usize, runs: usize, size: usize, profile: bool) -> Result<(), NetError> {
-    let (net, weights) = model.open()?;
     let shape = Shape::new(1, size, size, 3);
+    let (net, weights) = model.open(shape, &PlanOptions::default())?;
     let plan = Plan::from_weights(&net, weights, shape)?;
     let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
     let mut rng = NormalRng::new(7);

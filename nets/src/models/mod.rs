@@ -92,7 +92,7 @@ pub fn with_classes(name: &str, classes: usize) -> Result<Net> {
 /// (`fc.weight` for ResNet), or `None` when the weights hold no such tensor.
 pub fn classes_in(name: &str, weights: &Weights) -> Result<Option<usize>> {
     let net = by_name(name)?;
-    let head = net.node(net.output);
+    let head = net.node(net.output)?;
     if !matches!(head.op, Op::Linear { .. }) {
         return Err(NetError::Graph(format!("{name}: the last layer {:?} is not a classifier", head.name)));
     }

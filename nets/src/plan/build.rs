@@ -31,7 +31,6 @@ impl Plan {
 
     /// [`Plan::new`] with explicit [`PlanOptions`] (ISA, exact mode).
     pub fn with_options(net: &Net, weights: &Weights, input: Shape, options: &PlanOptions) -> Result<Plan> {
-        weights.check(net, false)?;
         Self::build(net, &mut &*weights, input, options)
     }
 
@@ -49,7 +48,6 @@ impl Plan {
         input: Shape,
         options: &PlanOptions,
     ) -> Result<Plan> {
-        weights.check(net, false)?;
         Self::build(net, &mut weights, input, options)
     }
 
@@ -60,7 +58,8 @@ impl Plan {
         options: &PlanOptions,
     ) -> Result<Plan> {
         options.check(&net.name)?;
-        let shapes = net.infer_shapes(input)?;
+        let shapes = options.check_shapes(net, input)?;
+        weights.check_net(net)?;
         let nodes = &net.nodes;
         let n = nodes.len();
         let output = net.output.index();
@@ -292,6 +291,8 @@ impl Plan {
                     scratch_len.max(conv.workspace_len(s.input.shape).map_err(NetError::kernel(&s.name))?);
             }
         }
+        let workspace = arena_len.saturating_add(scratch_len);
+        options.check_arena(&net.name, "the activation arena and scratch", workspace)?;
         Ok(Plan {
             name: net.name.clone(),
             isa: options.isa,
@@ -395,12 +396,18 @@ fn internal(layer: &str, what: &str) -> NetError {
 /// one tensor at a time.
 trait Source<'a> {
     fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Cow<'a, [f32]>>;
+    /// Every parameter of `net` present with its shape (see [`Weights::check`]).
+    fn check_net(&self, net: &Net) -> Result<()>;
 }
 
 impl<'a> Source<'a> for &'a Weights {
     fn tensor(&mut self, name: &str, shape: &[usize]) -> Result<Cow<'a, [f32]>> {
         let weights: &'a Weights = self;
         weights.expect(name, shape).map(Cow::Borrowed)
+    }
+
+    fn check_net(&self, net: &Net) -> Result<()> {
+        self.check(net, false).map(drop)
     }
 }
 
@@ -409,6 +416,10 @@ impl Source<'static> for Weights {
         self.expect(name, shape)?;
         let t = self.take(name).ok_or_else(|| NetError::Weights(format!("missing tensor {name:?}")))?;
         Ok(Cow::Owned(t.data))
+    }
+
+    fn check_net(&self, net: &Net) -> Result<()> {
+        self.check(net, false).map(drop)
     }
 }
 

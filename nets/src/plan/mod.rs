@@ -16,8 +16,8 @@ use lineage_kernels::{nchw_to_nhwc, Isa, Shape, TensorView, TensorViewMut};
 
 use crate::error::{NetError, Result};
 
-pub use options::PlanOptions;
-pub use workspace::{Threads, Workspace};
+pub use options::{PlanOptions, DEFAULT_MAX_ARENA_BYTES};
+pub use workspace::{max_threads, Threads, Workspace, THREADS_PER_CORE};
 
 pub(crate) use step::{Kind, Slot, Step};
 

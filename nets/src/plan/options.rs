@@ -1,6 +1,6 @@
 //! What a user may choose when planning, beside the network and the input shape.
 
-use lineage_kernels::{Algorithm, Isa};
+use lineage_kernels::{Algorithm, Isa, Shape};
 
 use crate::error::{NetError, Result};
 use crate::graph::Net;
@@ -25,11 +25,25 @@ pub struct PlanOptions {
     /// leaves what the block computes), so block and module names are the ones to compare
     /// with PyTorch's forward hooks.
     pub outputs: Vec<String>,
+    /// Most bytes a workspace of the plan may take (activation arena and scratch): planning
+    /// fails beyond it, before any weight is packed when the largest single activation already
+    /// exceeds it, so that an absurd input size is an error rather than a huge allocation.
+    /// Defaults to [`DEFAULT_MAX_ARENA_BYTES`].
+    pub max_arena_bytes: usize,
 }
+
+/// 4 GiB: every model here at 224x224 and batch 64 fits (ResNet-152 takes about 2.5 GB), a
+/// typo in the input size does not.
+pub const DEFAULT_MAX_ARENA_BYTES: usize = 1 << 32;
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        PlanOptions { isa: Isa::detect(), exact: false, outputs: Vec::new() }
+        PlanOptions {
+            isa: Isa::detect(),
+            exact: false,
+            outputs: Vec::new(),
+            max_arena_bytes: DEFAULT_MAX_ARENA_BYTES,
+        }
     }
 }
 
@@ -45,6 +59,34 @@ impl PlanOptions {
             self.isa.name(),
             available.join(", ")
         )))
+    }
+
+    /// The shapes of every layer of `net` for `input` ([`Net::infer_shapes`]), or an error when
+    /// they do not fit or the largest activation alone exceeds
+    /// [`PlanOptions::max_arena_bytes`]: what planning checks before it touches a weight, so
+    /// a caller can check it before making or loading any.
+    pub fn check_shapes(&self, net: &Net, input: Shape) -> Result<Vec<Shape>> {
+        let shapes = net.infer_shapes(input)?;
+        let largest = shapes.iter().zip(&net.nodes).max_by_key(|(s, _)| s.elements().unwrap_or(usize::MAX));
+        if let Some((s, node)) = largest {
+            let what = format!("the activation of layer {} ({s:?})", node.name);
+            self.check_arena(&net.name, &what, s.elements().unwrap_or(usize::MAX))?;
+        }
+        Ok(shapes)
+    }
+
+    /// An error unless `floats` of workspace fit [`PlanOptions::max_arena_bytes`]; `what` says
+    /// which figure it is.
+    pub(crate) fn check_arena(&self, net: &str, what: &str, floats: usize) -> Result<()> {
+        match floats.checked_mul(4) {
+            Some(bytes) if bytes <= self.max_arena_bytes => Ok(()),
+            bytes => Err(NetError::Shape(format!(
+                "{net}: {what} takes {} MB, more than the plan option max_arena_bytes = {:.1} MB",
+                bytes
+                    .map_or_else(|| "more than usize::MAX".to_string(), |b| format!("{:.1}", b as f64 / 1e6)),
+                self.max_arena_bytes as f64 / 1e6
+            ))),
+        }
     }
 
     /// The algorithm the plan uses where the kernels' selection picked `selected`.

@@ -10,7 +10,7 @@ use crate::error::{NetError, Result};
 /// Which threads a workspace runs on.
 #[derive(Clone, Debug)]
 pub enum Threads {
-    /// A pool of this many threads owned by the workspace.
+    /// A pool of this many threads owned by the workspace, at most [`max_threads`].
     Count(usize),
     /// The caller's pool (several workspaces may share it).
     Pool(Arc<ThreadPool>),
@@ -29,6 +29,14 @@ impl Workspace {
     pub fn new(plan: &Plan, threads: Threads) -> Result<Workspace> {
         let pool = match threads {
             Threads::Count(0) => return Err(NetError::Input("a workspace needs at least one thread".into())),
+            Threads::Count(n) if n > max_threads() => {
+                return Err(NetError::Input(format!(
+                    "a workspace of {n} threads: at most {} ({THREADS_PER_CORE} per core of the {} \
+                     this machine has)",
+                    max_threads(),
+                    cores()
+                )))
+            }
             Threads::Count(n) => Arc::new(
                 ThreadPoolBuilder::new()
                     .num_threads(n)
@@ -68,6 +76,19 @@ impl Workspace {
         }
         Ok(())
     }
+}
+
+/// More threads than this per core only add switching; a typo such as `--threads 100000`
+/// would otherwise spawn threads until the system stops it.
+pub const THREADS_PER_CORE: usize = 8;
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The most threads [`Threads::Count`] may ask for: [`THREADS_PER_CORE`] per core.
+pub fn max_threads() -> usize {
+    cores().saturating_mul(THREADS_PER_CORE)
 }
 
 /// `len` zeros, or an error (not an abort) when the memory is not available.

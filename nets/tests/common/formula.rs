@@ -46,3 +46,16 @@ pub fn weights(net: &Net) -> Weights {
 pub fn input(h: usize, w: usize) -> Vec<f32> {
     values("input", 3 * h * w, |u| 2.0 * u - 1.0)
 }
+
+/// A safetensors file of `tensors` (name, shape, values), as PyTorch's `save_file` writes one.
+pub fn safetensors_file(tensors: &[(String, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
+    use safetensors::tensor::TensorView;
+    let bytes: Vec<Vec<u8>> =
+        tensors.iter().map(|(_, _, d)| d.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
+    let views: Vec<(String, TensorView)> = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|((n, s, _), b)| (n.clone(), TensorView::new(safetensors::Dtype::F32, s.clone(), b).unwrap()))
+        .collect();
+    safetensors::serialize(views, None::<std::collections::HashMap<String, String>>).unwrap()
+}
