@@ -11,6 +11,11 @@ use crate::params::{Conv2dParams, Padding};
 use crate::reference;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 
+/// The default case count of every property: at least 256 per property and ISA, so a run of
+/// `cargo test` explores the shape space, not a sample of a dozen. Properties keep their shapes
+/// small enough for this count instead of running fewer cases.
+pub const CASES: u32 = 256;
+
 /// A proptest config with `default_cases` cases, unless `PROPTEST_CASES` asks for another count
 /// (`ProptestConfig::with_cases` alone would ignore the variable).
 pub fn proptest_config(default_cases: u32) -> ProptestConfig {

@@ -46,7 +46,7 @@ fn run_in_bands(problem: &ConvProblem, conv: &Conv2d, cuts: &[usize]) -> Result<
 }
 
 proptest! {
-    #![proptest_config(lineage_kernels::testing::proptest_config(64))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(lineage_kernels::testing::CASES))]
 
     #[test]
     fn bands_give_the_whole_image_rows(

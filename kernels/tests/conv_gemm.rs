@@ -8,6 +8,18 @@ use proptest::prelude::*;
 /// values in -1..1 stays within these.
 const ATOL: f64 = 1e-4;
 const RTOL: f64 = 1e-4;
+/// The products per output [`ATOL`] is stated for.
+const ATOL_PRODUCTS: usize = 1000;
+
+/// [`ATOL`] for `problem`: the rounding error of a sum of `k` products of random sign grows as
+/// `sqrt(k)`, so longer sums (the K-chunk property's 150-520 channels x 3x3-5x5 taps) get the
+/// same per-product bound. 256 cases found a scalar sum of 401 x 25 products 1.35e-4 off (its
+/// terms sum to about 33 in magnitude; the value itself was 0.26): rounding, not a bug.
+fn atol(problem: &ConvProblem) -> f64 {
+    let p = &problem.params;
+    let k = p.c_in / p.groups * p.kh * p.kw;
+    ATOL * (k as f64 / ATOL_PRODUCTS as f64).sqrt().max(1.0)
+}
 
 fn check(algorithm: Algorithm, problem: &ConvProblem) -> Result<(), TestCaseError> {
     let want = problem.reference(&problem.data().unwrap()).unwrap();
@@ -18,7 +30,7 @@ fn check(algorithm: Algorithm, problem: &ConvProblem) -> Result<(), TestCaseErro
                 Conv2d::with(isa, algorithm, &problem.params, w, b)?.run_alloc(x, y, e)
             })
             .map_err(|e| TestCaseError::fail(format!("{isa:?}: {e}")))?;
-        check_close(&got, &want, ATOL, RTOL)
+        check_close(&got, &want, atol(problem), RTOL)
             .map_err(|e| TestCaseError::fail(format!("{isa:?} {algorithm:?}: {e}")))?;
         prop_assert!(problem.margins_untouched(&data), "{isa:?}: wrote outside the output view");
     }
@@ -26,7 +38,7 @@ fn check(algorithm: Algorithm, problem: &ConvProblem) -> Result<(), TestCaseErro
 }
 
 proptest! {
-    #![proptest_config(lineage_kernels::testing::proptest_config(96))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(lineage_kernels::testing::CASES))]
 
     /// Enough input channels that the packed K dimension splits into several L2 chunks.
     #[test]

@@ -6,7 +6,7 @@ use lineage_kernels::{Algorithm, Conv2d, Isa};
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(lineage_kernels::testing::proptest_config(12))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(lineage_kernels::testing::CASES))]
 
     #[test]
     fn direct_is_bitwise_identical_for_1_2_3_threads(problem in conv_problems(ConvSpace {

@@ -27,7 +27,7 @@ fn check(problem: &ConvProblem) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(lineage_kernels::testing::proptest_config(64))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(lineage_kernels::testing::CASES))]
 
     /// 3x3 and 5x5 (the row-tile kernels at strides 1 and 2, and their borders) and others.
     #[test]
@@ -50,7 +50,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(lineage_kernels::testing::proptest_config(12))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(lineage_kernels::testing::CASES))]
 
     /// MobileNet-sized layers, by rows (under 256 channels) and staged (from 256): several
     /// channel chunks (the last one partial), row bands.

@@ -30,7 +30,7 @@ fn grouped_space(channels: std::ops::RangeInclusive<usize>, groups: Vec<usize>) 
 }
 
 proptest! {
-    #![proptest_config(lineage_kernels::testing::proptest_config(48))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(lineage_kernels::testing::CASES))]
 
     /// Few channels per group: several groups share one vector (staged at stride 1, else
     /// block-diagonal weights).

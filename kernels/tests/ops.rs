@@ -173,7 +173,7 @@ fn check_pool(problem: &PoolProblem, op: PoolOp) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(lineage_kernels::testing::proptest_config(64))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(lineage_kernels::testing::CASES))]
 
     #[test]
     fn max_pool_matches_reference(problem in pool_problems()) {

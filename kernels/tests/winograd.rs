@@ -121,7 +121,7 @@ fn winograd_space() -> ConvSpace {
 }
 
 proptest! {
-    #![proptest_config(lineage_kernels::testing::proptest_config(64))]
+    #![proptest_config(lineage_kernels::testing::proptest_config(lineage_kernels::testing::CASES))]
 
     #[test]
     fn winograd_f2x2_matches_reference(problem in conv_problems(winograd_space())) {
