@@ -12,8 +12,9 @@
 //! tiles; its depthwise 3x3 row at stride 1 holds 8 outputs (9 weights, 8 accumulators and the
 //! row's inputs fit its 32 registers), which saves input loads per output. The x86 shapes were
 //! measured (comments below); NEON's follow from the register count and were checked in the
-//! aarch64 disassembly (README, instruction sets): no stack traffic in the GEMM loops, none in
-//! the 3x3 depthwise rows; the 5x5 rows (25 weights) reload a few weights per row.
+//! aarch64 disassembly (README, instruction sets): no stack traffic in the GEMM loops nor in the
+//! 3x3 rows of 4, while 2 of the 5 variants of the 3x3 row of 8 and most 5x5 rows (25 weights)
+//! reload a few vectors from the stack per row.
 //!
 //! Each shape comes with a macro that instantiates the kernel at exactly the shapes of its
 //! function, so a shape can only be changed here.
@@ -143,8 +144,8 @@ pub(crate) use by_staged_pixels;
 /// (Xeon, 1 thread, GFLOP/s 8 -> 4: s2 64@112 17.6 -> 26.1, s2 512@14 22.1 -> 38.3, s2 96@28
 /// 33.6 -> 52.0, s1 960@7 51.3 -> 57.7, s1 512@14 72.2 -> 74.8), and with 8 it lost to AVX2
 /// at stride 2. NEON takes 8 for 3x3 at stride 1 only: at stride 2 a row of 8 outputs reads 17
-/// input vectors, and the aarch64 build then reloads 6-19 weight vectors from the stack per
-/// row (objdump), where 4 outputs keep everything in registers.
+/// input vectors, and the aarch64 build reloaded vectors from the stack in those rows
+/// (objdump), where all rows of 4 keep everything in registers. Not timed on ARM hardware.
 pub(crate) const fn depthwise_row(lanes: usize, k: usize, stride: usize) -> usize {
     match (lanes, k, stride) {
         (8 | 16, _, _) => 4,
