@@ -5,6 +5,7 @@
 //! are added); spatial sizes are inferred for a given input by [`Net::infer_shapes`].
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use lineage_kernels::{Activation, Conv2dParams, Padding, Shape};
 
@@ -13,16 +14,23 @@ use crate::error::{NetError, Result};
 /// Default batch-norm epsilon of PyTorch.
 pub const BN_EPS: f32 = 1e-5;
 
-/// A value (the output of one node) of a network under construction.
+/// A value (the output of one node) of a network under construction. It carries the identity
+/// of its builder, so a value of another builder is an error even where its index exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Value(pub(crate) usize);
+pub struct Value {
+    builder: u64,
+    index: usize,
+}
 
 impl Value {
     /// The index of the node producing this value.
     pub fn index(self) -> usize {
-        self.0
+        self.index
     }
 }
+
+/// The identity of the next [`NetBuilder`]; every builder takes its own.
+static NEXT_BUILDER: AtomicU64 = AtomicU64::new(0);
 
 /// A pooling window, as PyTorch's `MaxPool2d` / `AvgPool2d` define it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,14 +146,34 @@ impl Op {
     }
 }
 
-/// One layer: its name (the torchvision module path), what it computes and its inputs.
+/// One layer: its name (the torchvision module path), what it computes and its inputs. Read
+/// only: layers are made by [`NetBuilder`], which checks them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
-    pub name: String,
-    pub op: Op,
-    pub inputs: Vec<Value>,
+    name: String,
+    op: Op,
+    inputs: Vec<Value>,
+    channels: usize,
+}
+
+impl Node {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn op(&self) -> &Op {
+        &self.op
+    }
+
+    /// The values the layer reads, in order.
+    pub fn inputs(&self) -> &[Value] {
+        &self.inputs
+    }
+
     /// Channels of the output.
-    pub channels: usize,
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
 }
 
 /// A parameter tensor the network expects, with its OIHW / `[out][in]` / `[c]` shape.
@@ -171,21 +199,36 @@ pub enum ParamRole {
     BnVar,
 }
 
-/// A complete network description.
+/// A complete network description, made only by [`NetBuilder::finish`] (which validates it)
+/// and read through its methods, so its invariants hold for its whole life.
 #[derive(Clone, Debug)]
 pub struct Net {
-    pub name: String,
-    pub nodes: Vec<Node>,
-    pub output: Value,
+    /// The builder's identity, which the network's values carry.
+    builder: u64,
+    name: String,
+    nodes: Vec<Node>,
+    output: Value,
 }
 
 /// Builds a [`Net`] layer by layer; every method checks its arguments and names the layer in
 /// its error.
 #[derive(Debug)]
 pub struct NetBuilder {
+    id: u64,
     name: String,
     nodes: Vec<Node>,
     names: HashSet<String>,
+    /// Epsilon of the batch norms added from now on ([`NetBuilder::set_bn_eps`]).
+    bn_eps: f32,
+}
+
+/// An error unless `eps` is a batch-norm epsilon: finite and not negative.
+fn check_eps(what: &str, eps: f32) -> Result<()> {
+    if eps.is_finite() && eps >= 0.0 {
+        Ok(())
+    } else {
+        Err(NetError::Graph(format!("{what}: batch-norm epsilon {eps} is not finite and >= 0")))
+    }
 }
 
 impl NetBuilder {
@@ -195,31 +238,54 @@ impl NetBuilder {
         if channels == 0 {
             return Err(NetError::Graph(format!("{name}: input with 0 channels")));
         }
-        let mut b = NetBuilder { name: name.to_string(), nodes: Vec::new(), names: HashSet::new() };
+        let id = NEXT_BUILDER.fetch_add(1, Ordering::Relaxed);
+        let mut b = NetBuilder {
+            id,
+            name: name.to_string(),
+            nodes: Vec::new(),
+            names: HashSet::new(),
+            bn_eps: BN_EPS,
+        };
         let v = b.push("input", Op::Input, vec![], channels)?;
         Ok((b, v))
     }
 
-    /// Channels of value `v`.
+    /// Channels of value `v`, or an error for a value of another builder.
     pub fn channels(&self, v: Value) -> Result<usize> {
+        if v.builder != self.id {
+            return Err(NetError::Graph(format!(
+                "{}: value {} comes from another network builder",
+                self.name, v.index
+            )));
+        }
         self.nodes
-            .get(v.0)
+            .get(v.index)
             .map(|n| n.channels)
-            .ok_or_else(|| NetError::Graph(format!("{}: unknown value {}", self.name, v.0)))
+            .ok_or_else(|| NetError::Graph(format!("{}: unknown value {}", self.name, v.index)))
+    }
+
+    /// Sets the epsilon of the batch norms added from now on, by [`NetBuilder::conv_bn`] and
+    /// [`NetBuilder::batch_norm`] (PyTorch's default is [`BN_EPS`]; torchvision's BasicConv2d
+    /// uses 1e-3).
+    pub fn set_bn_eps(&mut self, eps: f32) -> Result<()> {
+        check_eps(&self.name, eps)?;
+        self.bn_eps = eps;
+        Ok(())
     }
 
     fn push(&mut self, name: &str, op: Op, inputs: Vec<Value>, channels: usize) -> Result<Value> {
         if name.is_empty() {
             return Err(NetError::Graph(format!("{}: a layer has an empty name", self.name)));
         }
-        if !self.names.insert(name.to_string()) {
-            return Err(NetError::Graph(format!("{}: duplicate layer name {name:?}", self.name)));
-        }
+        // Inputs first, so that a refused layer leaves its name free.
         for v in &inputs {
             self.channels(*v)?;
         }
+        if !self.names.insert(name.to_string()) {
+            return Err(NetError::Graph(format!("{}: duplicate layer name {name:?}", self.name)));
+        }
         self.nodes.push(Node { name: name.to_string(), op, inputs, channels });
-        Ok(Value(self.nodes.len() - 1))
+        Ok(Value { builder: self.id, index: self.nodes.len() - 1 })
     }
 
     fn conv_params(&self, name: &str, x: Value, spec: &ConvSpec) -> Result<Conv2dParams> {
@@ -265,14 +331,21 @@ impl NetBuilder {
                 self.name
             )));
         }
-        let bn = Some(BnSpec { name: bn_name.to_string(), eps: BN_EPS });
+        let bn = Some(BnSpec { name: bn_name.to_string(), eps: self.bn_eps });
         self.push(conv_name, Op::Conv { params, bias: spec.bias, bn, act }, vec![x], spec.c_out)
     }
 
-    /// A standalone batch norm followed by `act` (DenseNet's pre-activation).
+    /// A standalone batch norm followed by `act` (DenseNet's pre-activation), with the
+    /// builder's epsilon ([`NetBuilder::set_bn_eps`]).
     pub fn batch_norm(&mut self, name: &str, x: Value, act: Activation) -> Result<Value> {
+        self.batch_norm_eps(name, x, self.bn_eps, act)
+    }
+
+    /// [`NetBuilder::batch_norm`] with its own epsilon (0 makes it an exact affine map).
+    pub fn batch_norm_eps(&mut self, name: &str, x: Value, eps: f32, act: Activation) -> Result<Value> {
+        check_eps(name, eps)?;
         let c = self.channels(x)?;
-        self.push(name, Op::BatchNorm { eps: BN_EPS, act }, vec![x], c)
+        self.push(name, Op::BatchNorm { eps, act }, vec![x], c)
     }
 
     pub fn activation(&mut self, name: &str, x: Value, act: Activation) -> Result<Value> {
@@ -367,12 +440,12 @@ impl NetBuilder {
         self.push(name, Op::Softmax, vec![x], c)
     }
 
-    /// Finishes the network with `output` as its result.
+    /// Finishes the network with `output` (a value of this builder) as its result.
     pub fn finish(self, output: Value) -> Result<Net> {
-        if output.0 >= self.nodes.len() {
-            return Err(NetError::Graph(format!("{}: unknown output value {}", self.name, output.0)));
-        }
-        Ok(Net { name: self.name, nodes: self.nodes, output })
+        self.channels(output).map_err(|e| NetError::Graph(format!("the output: {e}")))?;
+        let net = Net { builder: self.id, name: self.name, nodes: self.nodes, output };
+        net.validate()?;
+        Ok(net)
     }
 }
 
@@ -456,34 +529,52 @@ pub(crate) fn pool_out(
 }
 
 impl Net {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The layers in order (each one's inputs are earlier layers; the first is the input).
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The value the network computes.
+    pub fn output(&self) -> Value {
+        self.output
+    }
+
     /// The node producing `v`, or an error for a value of another network.
     pub fn node(&self, v: Value) -> Result<&Node> {
-        self.nodes.get(v.0).ok_or_else(|| {
+        let node = if v.builder == self.builder { self.nodes.get(v.index) } else { None };
+        node.ok_or_else(|| {
             NetError::Graph(format!(
-                "{}: value {} is not one of its {} layers",
+                "{}: value {} is not one of its {} layers (it comes from another builder)",
                 self.name,
-                v.0,
+                v.index,
                 self.nodes.len()
             ))
         })
     }
 
-    /// Checks what the builder guarantees, for a network whose public fields were changed or
-    /// filled by hand: one input node first, every input an earlier layer, each layer's input
-    /// count and channels as its kind needs, pooling windows and strides non-zero, the output
-    /// a layer. Shape inference (and so planning and summaries) runs it first, so a hand-built
-    /// network is an error naming the layer rather than a panic.
-    pub fn validate(&self) -> Result<()> {
+    /// Checks the invariants the rest of the crate relies on: one input node first, every
+    /// input an earlier layer of this network, each layer's input count and channels as its
+    /// kind needs, convolution parameters valid, pooling windows and strides non-zero,
+    /// batch-norm epsilons finite and >= 0, the output a layer. [`NetBuilder::finish`] runs it
+    /// on every network, as the last guard behind the builder's own checks.
+    fn validate(&self) -> Result<()> {
         let bad = |i: usize, what: String| {
             let name = self.nodes.get(i).map_or("?", |n| n.name.as_str());
             Err(NetError::Graph(format!("{}: layer {i} ({name}): {what}", self.name)))
         };
-        if self.output.0 >= self.nodes.len() {
-            return bad(self.output.0, format!("the output is not one of the {} layers", self.nodes.len()));
+        if self.output.builder != self.builder || self.output.index >= self.nodes.len() {
+            return bad(
+                self.output.index,
+                format!("the output is not one of the {} layers", self.nodes.len()),
+            );
         }
         for (i, node) in self.nodes.iter().enumerate() {
-            if let Some(v) = node.inputs.iter().find(|v| v.0 >= i) {
-                return bad(i, format!("input {} is not an earlier layer", v.0));
+            if let Some(v) = node.inputs.iter().find(|v| v.index >= i || v.builder != self.builder) {
+                return bad(i, format!("input {} is not an earlier layer of this network", v.index));
             }
             let arity = node.inputs.len();
             let wanted = match &node.op {
@@ -501,9 +592,14 @@ impl Net {
                     ),
                 );
             }
-            let c: Vec<usize> = node.inputs.iter().map(|v| self.nodes[v.0].channels).collect();
+            let c: Vec<usize> = node.inputs.iter().map(|v| self.nodes[v.index].channels).collect();
             let channels = match &node.op {
                 Op::Input => node.channels.max(1),
+                Op::Conv { bn: Some(BnSpec { eps, .. }), .. } | Op::BatchNorm { eps, .. }
+                    if check_eps(&node.name, *eps).is_err() =>
+                {
+                    return bad(i, format!("batch-norm epsilon {eps}"))
+                }
                 Op::Conv { params, .. } => {
                     params.validate().map_err(NetError::kernel(&node.name))?;
                     params.weight_len().map_err(NetError::kernel(&node.name))?;
@@ -617,7 +713,6 @@ impl Net {
     /// layer whose input does not fit (and, for an input too small, the smallest the network
     /// takes).
     pub fn infer_shapes(&self, input: Shape) -> Result<Vec<Shape>> {
-        self.validate()?;
         self.shapes_for(input).map_err(|e| match (e, self.min_square_input(input)) {
             (NetError::Shape(m), Some(side)) if input.h < side || input.w < side => {
                 NetError::Shape(format!("{m}; the smallest input {} takes is {side}x{side}", self.name))
@@ -637,7 +732,7 @@ impl Net {
         input.elements().map_err(NetError::kernel("input"))?;
         let mut shapes: Vec<Shape> = Vec::with_capacity(self.nodes.len());
         for node in &self.nodes {
-            let ins: Vec<Shape> = node.inputs.iter().map(|v| shapes[v.0]).collect();
+            let ins: Vec<Shape> = node.inputs.iter().map(|v| shapes[v.index]).collect();
             let s = self.node_shape(node, input, &ins)?;
             s.elements().map_err(NetError::kernel(&node.name))?;
             shapes.push(s);
@@ -704,3 +799,7 @@ impl Net {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "graph_tests.rs"]
+mod tests;

@@ -52,7 +52,7 @@ impl Fit {
     pub fn error(&self, net: &Net, weights: &Weights) -> NetError {
         let mut m = format!(
             "{}: the weights do not fit: {} missing, {} with the wrong shape, {} unexpected",
-            net.name,
+            net.name(),
             self.missing.len(),
             self.misshaped.len(),
             self.unexpected.len()

@@ -43,7 +43,7 @@ pub mod weights;
 
 pub use classes::imagenet_class;
 pub use error::{NetError, Result};
-pub use graph::{ConvSpec, LrnSpec, Net, NetBuilder, Op, ParamSpec, PoolSpec, Value};
+pub use graph::{BnSpec, ConvSpec, LrnSpec, Net, NetBuilder, Node, Op, ParamSpec, PoolSpec, Value};
 pub use init::NormalRng;
 pub use keys::Fit;
 pub use plan::{

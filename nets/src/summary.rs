@@ -37,15 +37,18 @@ impl Net {
     /// The per-layer table for an input of shape `input` (NHWC).
     pub fn summary(&self, input: Shape) -> Result<Summary> {
         let shapes = self.infer_shapes(input)?;
-        let mut rf = vec![(1usize, 1usize); self.nodes.len()];
+        let mut rf = vec![(1usize, 1usize); self.nodes().len()];
         let mut layers = Vec::new();
         let counts = self.parameter_counts();
-        for (i, node) in self.nodes.iter().enumerate() {
-            let x = node.inputs.first().map(|v| shapes[v.0]).unwrap_or(input);
-            let (r, j) =
-                node.inputs.iter().map(|v| rf[v.0]).fold((1, 1), |(r, j), (r2, j2)| (r.max(r2), j.max(j2)));
+        for (i, node) in self.nodes().iter().enumerate() {
+            let x = node.inputs().first().map(|v| shapes[v.index()]).unwrap_or(input);
+            let (r, j) = node
+                .inputs()
+                .iter()
+                .map(|v| rf[v.index()])
+                .fold((1, 1), |(r, j), (r2, j2)| (r.max(r2), j.max(j2)));
             // (kernel extent, stride) of the window this layer slides along the height axis.
-            let window = match &node.op {
+            let window = match node.op() {
                 Op::Conv { params: p, .. } => Some(((p.kh - 1) * p.dilation_h + 1, p.stride_h)),
                 Op::MaxPool(s) | Op::AvgPool(s) => Some((s.kh, s.stride_h)),
                 Op::AdaptiveAvgPool { h, .. } => {
@@ -64,7 +67,7 @@ impl Net {
                 }
                 None => (r, j),
             };
-            if matches!(node.op, Op::Input) {
+            if matches!(node.op(), Op::Input) {
                 continue;
             }
             let out = shapes[i];
@@ -72,11 +75,11 @@ impl Net {
                 factors.iter().try_fold(1u64, |acc, &f| acc.checked_mul(f as u64)).ok_or_else(|| {
                     NetError::Shape(format!(
                         "layer {}: multiply-accumulate count {factors:?} overflows",
-                        node.name
+                        node.name()
                     ))
                 })
             };
-            let macs = match &node.op {
+            let macs = match node.op() {
                 Op::Conv { params: p, .. } => {
                     product(&[out.n, out.h, out.w, p.c_out, p.c_in_per_group(), p.kh, p.kw])?
                 }
@@ -84,8 +87,8 @@ impl Net {
                 _ => 0,
             };
             layers.push(LayerInfo {
-                name: node.name.clone(),
-                kind: node.op.kind(),
+                name: node.name().to_string(),
+                kind: node.op().kind(),
                 output: out,
                 params: counts[i],
                 macs,
@@ -94,7 +97,7 @@ impl Net {
             });
         }
         Ok(Summary {
-            net: self.name.clone(),
+            net: self.name().to_string(),
             input,
             total_params: layers.iter().map(|l| l.params).fold(0, usize::saturating_add),
             total_macs: layers.iter().map(|l| l.macs).fold(0, u64::saturating_add),
@@ -105,10 +108,10 @@ impl Net {
     /// Trainable parameters of each node (a conv counts its batch norm's gamma and beta).
     fn parameter_counts(&self) -> Vec<usize> {
         let params = self.parameters();
-        self.nodes
+        self.nodes()
             .iter()
             .map(|node| {
-                let bn = match &node.op {
+                let bn = match node.op() {
                     Op::Conv { bn: Some(b), .. } => Some(b.name.as_str()),
                     _ => None,
                 };
@@ -117,7 +120,7 @@ impl Net {
                     .filter(|p| p.trainable)
                     .filter(|p| {
                         let owner = p.name.rsplit_once('.').map(|(o, _)| o).unwrap_or("");
-                        owner == node.name || Some(owner) == bn
+                        owner == node.name() || Some(owner) == bn
                     })
                     .map(|p| p.shape.iter().product::<usize>())
                     .fold(0, usize::saturating_add)
@@ -139,13 +142,13 @@ impl Net {
     pub fn conv_layers(&self, input: Shape) -> Result<Vec<ConvLayer>> {
         let shapes = self.infer_shapes(input)?;
         Ok(self
-            .nodes
+            .nodes()
             .iter()
-            .filter_map(|node| match &node.op {
+            .filter_map(|node| match node.op() {
                 Op::Conv { params, .. } => Some(ConvLayer {
-                    name: node.name.clone(),
+                    name: node.name().to_string(),
                     params: *params,
-                    input: shapes[node.inputs[0].index()],
+                    input: shapes[node.inputs()[0].index()],
                 }),
                 _ => None,
             })

@@ -70,14 +70,14 @@ fn check_against_reference(net: &Net, input: Shape, tolerance: f64) {
     let weights = random_weights(net, 11);
     let x = random_input(input, 5);
     let expected = forward(net, &weights, &T64 { shape: input, data: x.iter().map(|&v| v as f64).collect() });
-    let expected = &expected[net.output.index()];
+    let expected = &expected[net.output().index()];
     let plan = Plan::new(net, &weights, input).unwrap();
     let mut ws = Workspace::new(&plan, Threads::Count(2)).unwrap();
     let y = plan.run(Input::Nhwc(&x), &mut ws).unwrap();
     assert_eq!(y.shape(), expected.shape);
     let got: Vec<f32> = (0..y.shape().pixels().unwrap()).flat_map(|p| y.pixel(p).to_vec()).collect();
     let err = relative_error(&got, &expected.data);
-    assert!(err < tolerance, "{}: max|engine - reference| / max|reference| = {err:e}", net.name);
+    assert!(err < tolerance, "{}: max|engine - reference| / max|reference| = {err:e}", net.name());
     // The same input in NCHW gives the same bits.
     let from_nchw: Vec<f32> = {
         let y = plan.run(Input::Nchw(&nchw(&x, input)), &mut ws).unwrap();
@@ -147,7 +147,7 @@ fn band_chains_match_the_reference_on_any_thread_count() {
     let x = random_input(input, 3);
     let expected =
         forward(&net, &weights, &T64 { shape: input, data: x.iter().map(|&v| v as f64).collect() });
-    let expected = &expected[net.output.index()];
+    let expected = &expected[net.output().index()];
     let mut first: Option<Vec<f32>> = None;
     for threads in [1, 2, 3] {
         let mut ws = Workspace::new(&plan, Threads::Count(threads)).unwrap();

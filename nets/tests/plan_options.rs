@@ -30,7 +30,7 @@ fn every_available_isa_plans_and_matches_the_reference() {
     let x = random_input(input, 4);
     let expected =
         forward(&net, &weights, &T64 { shape: input, data: x.iter().map(|&v| v as f64).collect() });
-    let expected = &expected[net.output.index()].data;
+    let expected = &expected[net.output().index()].data;
     for isa in Isa::test_targets() {
         let options = PlanOptions { isa, ..PlanOptions::default() };
         let plan = Plan::with_options(&net, &weights, input, &options).unwrap();

@@ -3,6 +3,7 @@
 //! derivation, names follow the references, and the case study's claims hold.
 
 use lineage_kernels::{Activation, Shape};
+use lineage_nets::models::{googlenet, inception_v3};
 use lineage_nets::{models, ConvSpec, Net, NetBuilder, Op, Summary};
 
 /// `sum(p.numel() for p in model.parameters())` of the reference (torchvision 0.29 / timm 1.0 /
@@ -282,17 +283,30 @@ fn inception_batch_norms_use_eps_1e_3() {
     for name in ["googlenet", "inception_v3", "inception_v4"] {
         let net = models::by_name(name).unwrap();
         let eps: Vec<f32> = net
-            .nodes
+            .nodes()
             .iter()
-            .filter_map(|n| match &n.op {
+            .filter_map(|n| match n.op() {
                 Op::Conv { bn: Some(b), .. } => Some(b.eps),
                 _ => None,
             })
             .collect();
         assert!(!eps.is_empty() && eps.iter().all(|&e| e == 1e-3), "{name}");
     }
+    // torchvision's transform_input is an exact affine map: its batch norm has epsilon 0.
+    for net in
+        [googlenet::googlenet_with(1000, true).unwrap(), inception_v3::inception_v3_with(1000, true).unwrap()]
+    {
+        let first = &net.nodes()[1];
+        assert_eq!(first.name(), googlenet::TRANSFORM_INPUT, "{}", net.name());
+        assert!(
+            matches!(first.op(), Op::BatchNorm { eps, .. } if *eps == 0.0),
+            "{}: {:?}",
+            net.name(),
+            first.op()
+        );
+    }
     let net = models::by_name("densenet121").unwrap();
-    assert!(net.nodes.iter().all(|n| match &n.op {
+    assert!(net.nodes().iter().all(|n| match n.op() {
         Op::Conv { bn: Some(b), .. } => b.eps == 1e-5,
         Op::BatchNorm { eps, .. } => *eps == 1e-5,
         _ => true,

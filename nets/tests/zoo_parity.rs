@@ -6,7 +6,7 @@
 mod common;
 
 use common::parity::{fixture, nhwc_shape, parity, whole_networks_match};
-use lineage_nets::models::googlenet::{self, with_bn_eps, INCEPTION_BN_EPS};
+use lineage_nets::models::googlenet::{self, INCEPTION_BN_EPS};
 use lineage_nets::models::{alexnet, densenet, inception_v3 as v3, inception_v4 as v4, mobilenet_v1, resnet};
 use lineage_nets::{NetBuilder, PoolSpec, Result, Value, Weights};
 
@@ -22,8 +22,9 @@ fn check_block(name: &str, eps: f32, build: Build) {
     }
     let input = nhwc_shape(weights.get("input").unwrap());
     let (mut b, x) = NetBuilder::new(name, input.c).unwrap();
+    b.set_bn_eps(eps).unwrap();
     let y = build(&mut b, x, &weights).unwrap();
-    let net = with_bn_eps(b.finish(y).unwrap(), eps);
+    let net = b.finish(y).unwrap();
     let err = parity(&net, weights);
     eprintln!("{name}: max|lineage - torch| / max|torch| = {err:.2e}");
     assert!(err < 1e-5, "{name}: {err:e}");

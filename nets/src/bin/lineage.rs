@@ -322,7 +322,7 @@ fn infer(
     let out = y.shape();
     let classes = out.c;
     let logits: Vec<f32> = (0..out.pixels().unwrap_or(0)).flat_map(|p| y.pixel(p).to_vec()).collect();
-    let headless = !matches!(net.node(net.output)?.op, Op::Linear { .. });
+    let headless = !matches!(net.node(net.output())?.op(), Op::Linear { .. });
     let labels = if headless { Labels::Indices } else { Labels::new(labels, classes)? };
     for (n, row) in logits.chunks(classes).enumerate() {
         if headless {

@@ -7,7 +7,7 @@
 use lineage_kernels::Activation;
 
 use crate::error::Result;
-use crate::graph::{ConvSpec, Net, NetBuilder, Op, PoolSpec, Value};
+use crate::graph::{ConvSpec, Net, NetBuilder, PoolSpec, Value};
 use crate::weights::{Tensor, Weights};
 
 /// Batch-norm epsilon of torchvision's `BasicConv2d` (GoogLeNet, Inception v3) and timm's
@@ -17,40 +17,19 @@ pub const INCEPTION_BN_EPS: f32 = 1e-3;
 /// Name of the optional input transform (see [`insert_transform_input`]).
 pub const TRANSFORM_INPUT: &str = "transform_input";
 
-/// `BasicConv2d`: `relu(bn(conv(x)))` named `{name}.conv` / `{name}.bn`. Its epsilon is set by
-/// [`with_bn_eps`] once the network is finished (the builder uses PyTorch's default).
+/// `BasicConv2d`: `relu(bn(conv(x)))` named `{name}.conv` / `{name}.bn`, with the builder's
+/// batch-norm epsilon (the networks here set [`INCEPTION_BN_EPS`] with
+/// [`NetBuilder::set_bn_eps`] first).
 pub fn basic_conv(b: &mut NetBuilder, name: &str, x: Value, spec: ConvSpec) -> Result<Value> {
     b.conv_bn(&format!("{name}.conv"), &format!("{name}.bn"), x, spec, Activation::Relu)
 }
 
-/// Sets the epsilon of every batch norm that follows a convolution (the builder's `conv_bn`
-/// uses PyTorch's default 1e-5; torchvision's BasicConv2d and timm's Inception v4 use 1e-3).
-pub fn with_bn_eps(mut net: Net, eps: f32) -> Net {
-    for node in &mut net.nodes {
-        if let Op::Conv { bn: Some(bn), .. } = &mut node.op {
-            bn.eps = eps;
-        }
-    }
-    net
-}
-
 /// torchvision's `transform_input` (for weights trained on inputs normalized to -1..1 and
 /// used with ImageNet-normalized inputs), as a per-channel affine batch norm named
-/// [`TRANSFORM_INPUT`] with epsilon 0; its constants come from [`insert_transform_input`].
+/// [`TRANSFORM_INPUT`] with epsilon 0 (an exact affine map); its constants come from
+/// [`insert_transform_input`].
 pub(crate) fn transform_input(b: &mut NetBuilder, x: Value) -> Result<Value> {
-    b.batch_norm(TRANSFORM_INPUT, x, Activation::None)
-}
-
-/// Sets the epsilon of the `transform_input` node to 0 (it is an exact affine map).
-pub(crate) fn exact_transform(mut net: Net) -> Net {
-    for node in &mut net.nodes {
-        if node.name == TRANSFORM_INPUT {
-            if let Op::BatchNorm { eps, .. } = &mut node.op {
-                *eps = 0.0;
-            }
-        }
-    }
-    net
+    b.batch_norm_eps(TRANSFORM_INPUT, x, 0.0, Activation::None)
 }
 
 /// Adds the constants of torchvision's `transform_input`,
@@ -112,6 +91,7 @@ const MODULES: [(&str, InceptionWidths); 9] = [
 /// through torchvision's `transform_input` (whose constants [`insert_transform_input`] adds).
 pub fn googlenet_with(classes: usize, transform: bool) -> Result<Net> {
     let (mut b, x) = NetBuilder::new("googlenet", 3)?;
+    b.set_bn_eps(INCEPTION_BN_EPS)?;
     let ceil = |k, s| PoolSpec { ceil_mode: true, ..PoolSpec::square(k, s, 0) };
     let mut y = if transform { transform_input(&mut b, x)? } else { x };
     y = basic_conv(&mut b, "conv1", y, ConvSpec::new(64, 7, 2, 3))?;
@@ -130,7 +110,7 @@ pub fn googlenet_with(classes: usize, transform: bool) -> Result<Net> {
     y = b.global_avg_pool("avgpool", y)?;
     y = b.flatten("flatten", y)?;
     y = b.classifier("fc", y, 1024, classes)?;
-    Ok(exact_transform(with_bn_eps(b.finish(y)?, INCEPTION_BN_EPS)))
+    b.finish(y)
 }
 
 pub fn googlenet() -> Result<Net> {

@@ -11,7 +11,7 @@ use lineage_kernels::{Padding, Shape};
 
 use crate::error::Result;
 use crate::graph::{ConvSpec, Net, NetBuilder, PoolSpec, Value};
-use crate::models::googlenet::{basic_conv, exact_transform, transform_input, with_bn_eps, INCEPTION_BN_EPS};
+use crate::models::googlenet::{basic_conv, transform_input, INCEPTION_BN_EPS};
 
 /// A `kh x kw` conv to `c` channels with stride 1 and "same" padding.
 pub(crate) fn same(c: usize, kh: usize, kw: usize) -> ConvSpec {
@@ -109,6 +109,7 @@ pub const INPUT: Shape = Shape { n: 1, h: 299, w: 299, c: 3 };
 
 pub fn inception_v3_with(classes: usize, transform: bool) -> Result<Net> {
     let (mut builder, x) = NetBuilder::new("inception_v3", 3)?;
+    builder.set_bn_eps(INCEPTION_BN_EPS)?;
     let b = &mut builder;
     let mut y = if transform { transform_input(b, x)? } else { x };
     y = basic_conv(b, "Conv2d_1a_3x3", y, ConvSpec::new(32, 3, 2, 0))?;
@@ -131,7 +132,7 @@ pub fn inception_v3_with(classes: usize, transform: bool) -> Result<Net> {
     y = b.global_avg_pool("avgpool", y)?;
     y = b.flatten("flatten", y)?;
     y = b.classifier("fc", y, 2048, classes)?;
-    Ok(exact_transform(with_bn_eps(builder.finish(y)?, INCEPTION_BN_EPS)))
+    builder.finish(y)
 }
 
 pub fn inception_v3() -> Result<Net> {

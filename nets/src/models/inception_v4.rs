@@ -13,7 +13,7 @@ use lineage_kernels::Shape;
 
 use crate::error::Result;
 use crate::graph::{ConvSpec, Net, NetBuilder, PoolSpec, Value};
-use crate::models::googlenet::{basic_conv, with_bn_eps, INCEPTION_BN_EPS};
+use crate::models::googlenet::{basic_conv, INCEPTION_BN_EPS};
 use crate::models::inception_v3::same;
 
 fn max_pool(b: &mut NetBuilder, name: &str, x: Value) -> Result<Value> {
@@ -133,6 +133,7 @@ pub const INPUT: Shape = Shape { n: 1, h: 299, w: 299, c: 3 };
 
 pub fn inception_v4_with(classes: usize) -> Result<Net> {
     let (mut builder, x) = NetBuilder::new("inception_v4", 3)?;
+    builder.set_bn_eps(INCEPTION_BN_EPS)?;
     let b = &mut builder;
     let mut y = basic_conv(b, "features.0", x, ConvSpec::new(32, 3, 2, 0))?;
     y = basic_conv(b, "features.1", y, ConvSpec::new(32, 3, 1, 0))?;
@@ -154,7 +155,7 @@ pub fn inception_v4_with(classes: usize) -> Result<Net> {
     y = b.global_avg_pool("global_pool", y)?;
     y = b.flatten("flatten", y)?;
     y = b.classifier("last_linear", y, 1536, classes)?;
-    Ok(with_bn_eps(builder.finish(y)?, INCEPTION_BN_EPS))
+    builder.finish(y)
 }
 
 pub fn inception_v4() -> Result<Net> {

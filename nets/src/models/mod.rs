@@ -92,11 +92,11 @@ pub fn with_classes(name: &str, classes: usize) -> Result<Net> {
 /// (`fc.weight` for ResNet), or `None` when the weights hold no such tensor.
 pub fn classes_in(name: &str, weights: &Weights) -> Result<Option<usize>> {
     let net = by_name(name)?;
-    let head = net.node(net.output)?;
-    if !matches!(head.op, Op::Linear { .. }) {
-        return Err(NetError::Graph(format!("{name}: the last layer {:?} is not a classifier", head.name)));
+    let head = net.node(net.output())?;
+    if !matches!(head.op(), Op::Linear { .. }) {
+        return Err(NetError::Graph(format!("{name}: the last layer {:?} is not a classifier", head.name())));
     }
-    let weight = format!("{}.weight", head.name);
+    let weight = format!("{}.weight", head.name());
     Ok(weights.get(&weight).and_then(|t| match t.shape[..] {
         [rows, _] => Some(rows),
         _ => None,

@@ -57,17 +57,17 @@ impl Plan {
         input: Shape,
         options: &PlanOptions,
     ) -> Result<Plan> {
-        options.check(&net.name)?;
+        options.check(net.name())?;
         let shapes = options.check_shapes(net, input)?;
         weights.check_net(net)?;
-        let nodes = &net.nodes;
+        let nodes = net.nodes();
         let n = nodes.len();
-        let output = net.output.index();
+        let output = net.output().index();
         let kept = options.output_nodes(net)?;
         let is_kept = |v: usize| kept.iter().any(|&(_, k)| k == v);
         let mut consumers = vec![Vec::new(); n];
         for (i, node) in nodes.iter().enumerate() {
-            for v in &node.inputs {
+            for v in node.inputs() {
                 consumers[v.index()].push(i);
             }
         }
@@ -77,12 +77,12 @@ impl Plan {
         let mut fused_add: Vec<Option<(usize, usize)>> = vec![None; n];
         let mut fused_conv = vec![false; n];
         for (i, node) in nodes.iter().enumerate() {
-            if !matches!(node.op, Op::Add { .. }) {
+            if !matches!(node.op(), Op::Add { .. }) {
                 continue;
             }
             for k in 0..2 {
-                let (c, r) = (node.inputs[k].index(), node.inputs[1 - k].index());
-                let plain_conv = matches!(nodes[c].op, Op::Conv { act: Activation::None, .. });
+                let (c, r) = (node.inputs()[k].index(), node.inputs()[1 - k].index());
+                let plain_conv = matches!(nodes[c].op(), Op::Conv { act: Activation::None, .. });
                 if plain_conv && c != r && c != output && !is_kept(c) && consumers[c] == [i] && !fused_conv[c]
                 {
                     fused_add[i] = Some((c, r));
@@ -95,8 +95,8 @@ impl Plan {
         let flatten_alias: Vec<bool> = nodes
             .iter()
             .map(|node| {
-                matches!(node.op, Op::Flatten) && {
-                    let x = shapes[node.inputs[0].index()];
+                matches!(node.op(), Op::Flatten) && {
+                    let x = shapes[node.inputs()[0].index()];
                     x.h == 1 && x.w == 1
                 }
             })
@@ -105,11 +105,12 @@ impl Plan {
         let reads: Vec<Vec<usize>> = (0..n)
             .map(|i| {
                 if let Some((c, r)) = fused_add[i] {
-                    vec![nodes[c].inputs[0].index(), r]
-                } else if fused_conv[i] || flatten_alias[i] || matches!(nodes[i].op, Op::Input | Op::Concat) {
+                    vec![nodes[c].inputs()[0].index(), r]
+                } else if fused_conv[i] || flatten_alias[i] || matches!(nodes[i].op(), Op::Input | Op::Concat)
+                {
                     Vec::new()
                 } else {
-                    nodes[i].inputs.iter().map(|v| v.index()).collect()
+                    nodes[i].inputs().iter().map(|v| v.index()).collect()
                 }
             })
             .collect();
@@ -120,7 +121,7 @@ impl Plan {
         // chain cat_M = concat(cat_{M-1}, new_M) then lives in one buffer per block, each cat a
         // prefix view of the last. Not when a step writing into the buffer reads a value placed
         // in it (that read would overlap the write).
-        let is_concat = |x: usize| matches!(nodes[x].op, Op::Concat);
+        let is_concat = |x: usize| matches!(nodes[x].op(), Op::Concat);
         let mut parent: Vec<Option<(usize, usize)>> = vec![None; n];
         // The values placed in each concat's channels, transitively.
         let mut contents: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -130,9 +131,9 @@ impl Plan {
             }
             let mut inside: Vec<usize> = Vec::new();
             let mut channel = 0;
-            for v in &node.inputs {
+            for v in node.inputs() {
                 let x = v.index();
-                let once = node.inputs.iter().filter(|u| u.index() == x).count() == 1;
+                let once = node.inputs().iter().filter(|u| u.index() == x).count() == 1;
                 let placed: Vec<usize> = std::iter::once(x).chain(contents[x].iter().copied()).collect();
                 let reads_any =
                     |a: &[usize], b: &[usize]| a.iter().any(|&y| reads[y].iter().any(|r| b.contains(r)));
@@ -154,7 +155,7 @@ impl Plan {
             if fused_conv[i] || flatten_alias[i] || parent[i].is_some() {
                 continue;
             }
-            let len = shapes[i].elements().map_err(NetError::kernel(&nodes[i].name))?;
+            let len = shapes[i].elements().map_err(NetError::kernel(nodes[i].name()))?;
             loc[i] = Some(Loc { buffer: sizes.len(), channel: 0, pitch: shapes[i].c });
             sizes.push(len);
         }
@@ -162,17 +163,17 @@ impl Plan {
         // concat (an inner one inside its outer one) before its inputs.
         for i in (0..n).rev() {
             if let Some((c, channel)) = parent[i] {
-                let at = loc[c].ok_or_else(|| internal(&nodes[i].name, "concat without a buffer"))?;
+                let at = loc[c].ok_or_else(|| internal(nodes[i].name(), "concat without a buffer"))?;
                 loc[i] = Some(Loc { channel: at.channel + channel, ..at });
             }
         }
         for i in 0..n {
             if flatten_alias[i] {
-                loc[i] = loc[nodes[i].inputs[0].index()];
+                loc[i] = loc[nodes[i].inputs()[0].index()];
             }
         }
         let slot = |v: usize| -> Result<(Slot, usize)> {
-            let l = loc[v].ok_or_else(|| internal(&nodes[v].name, "value without a location"))?;
+            let l = loc[v].ok_or_else(|| internal(nodes[v].name(), "value without a location"))?;
             Ok((Slot { offset: l.channel, shape: shapes[v], pitch: l.pitch }, l.buffer))
         };
 
@@ -181,17 +182,17 @@ impl Plan {
         let mut step_buffers: Vec<Vec<usize>> = Vec::new();
         for (i, node) in nodes.iter().enumerate() {
             if !has_step(i) {
-                if matches!(node.op, Op::Concat) {
+                if matches!(node.op(), Op::Concat) {
                     let (out, out_buf) = slot(i)?;
                     let mut channel = 0;
-                    for v in &node.inputs {
+                    for v in node.inputs() {
                         let x = v.index();
                         let c = shapes[x].c;
                         if parent[x].is_none() {
                             let (input, in_buf) = slot(x)?;
                             let output =
                                 Slot { offset: out.offset + channel, shape: shapes[x], pitch: out.pitch };
-                            let name = format!("{}[{}]", node.name, nodes[x].name);
+                            let name = format!("{}[{}]", node.name(), nodes[x].name());
                             steps.push(Step { name, kind: Kind::CopyChannels, input, output });
                             step_buffers.push(vec![in_buf, out_buf]);
                         }
@@ -204,16 +205,16 @@ impl Plan {
             let (input, in_buf) = slot(reads[i][0])?;
             let mut buffers = vec![in_buf];
             let (name, kind) = if let Some((c, r)) = fused_add[i] {
-                let Op::Add { act } = node.op else { return Err(internal(&node.name, "fused non-add")) };
+                let &Op::Add { act } = node.op() else { return Err(internal(node.name(), "fused non-add")) };
                 let (residual, res_buf) = slot(r)?;
                 buffers.push(res_buf);
                 let conv = conv_kernel(&nodes[c], input.shape, weights, options)?;
                 (
-                    format!("{}+{}", nodes[c].name, node.name),
+                    format!("{}+{}", nodes[c].name(), node.name()),
                     Kind::Conv { conv: Box::new(conv), act, residual: Some(residual) },
                 )
             } else {
-                let kind = match &node.op {
+                let kind = match node.op() {
                     Op::Add { act } => {
                         let (other, other_buf) = slot(reads[i][1])?;
                         buffers.push(other_buf);
@@ -221,7 +222,7 @@ impl Plan {
                     }
                     _ => step_kind(node, input.shape, output.shape, weights, options)?,
                 };
-                (node.name.clone(), kind)
+                (node.name().to_string(), kind)
             };
             buffers.push(out_buf);
             steps.push(Step { name, kind, input, output });
@@ -264,7 +265,7 @@ impl Plan {
             .map(|(l, &len)| l.unwrap_or(Lifetime { len, first: 0, last: 0 }))
             .collect();
         let (offsets, arena_len) = assign_offsets(&lifetimes)
-            .ok_or_else(|| NetError::Shape(format!("{}: the activation arena size overflows", net.name)))?;
+            .ok_or_else(|| NetError::Shape(format!("{}: the activation arena size overflows", net.name())))?;
 
         for (step, buffers) in steps.iter_mut().zip(&step_buffers) {
             let mut k = 0;
@@ -292,9 +293,9 @@ impl Plan {
             }
         }
         let workspace = arena_len.saturating_add(scratch_len);
-        options.check_arena(&net.name, "the activation arena and scratch", workspace)?;
+        options.check_arena(net.name(), "the activation arena and scratch", workspace)?;
         Ok(Plan {
-            name: net.name.clone(),
+            name: net.name().to_string(),
             isa: options.isa,
             steps,
             input,
@@ -439,10 +440,10 @@ fn conv_kernel<'a>(
     weights: &mut impl Source<'a>,
     options: &PlanOptions,
 ) -> Result<Conv2d> {
-    let Op::Conv { params: p, bias, bn, .. } = &node.op else {
-        return Err(internal(&node.name, "not a convolution"));
+    let Op::Conv { params: p, bias, bn, .. } = node.op() else {
+        return Err(internal(node.name(), "not a convolution"));
     };
-    let name = &node.name;
+    let name = node.name();
     let shape = [p.c_out, p.c_in_per_group(), p.kh, p.kw];
     let mut w = weights.tensor(&format!("{name}.weight"), &shape)?.into_owned();
     let b = if *bias { Some(weights.tensor(&format!("{name}.bias"), &[p.c_out])?) } else { None };
@@ -478,8 +479,8 @@ fn step_kind<'a>(
     weights: &mut impl Source<'a>,
     options: &PlanOptions,
 ) -> Result<Kind> {
-    let name = &node.name;
-    Ok(match &node.op {
+    let name = node.name();
+    Ok(match node.op() {
         Op::Conv { act, .. } => Kind::Conv {
             conv: Box::new(conv_kernel(node, input, weights, options)?),
             act: *act,
@@ -499,7 +500,7 @@ fn step_kind<'a>(
                     (output.h, output.w)
                 )));
             }
-            if matches!(node.op, Op::MaxPool(_)) {
+            if matches!(node.op(), Op::MaxPool(_)) {
                 Kind::MaxPool(p)
             } else {
                 Kind::AvgPool(p)

@@ -67,10 +67,10 @@ impl PlanOptions {
     /// a caller can check it before making or loading any.
     pub fn check_shapes(&self, net: &Net, input: Shape) -> Result<Vec<Shape>> {
         let shapes = net.infer_shapes(input)?;
-        let largest = shapes.iter().zip(&net.nodes).max_by_key(|(s, _)| s.elements().unwrap_or(usize::MAX));
+        let largest = shapes.iter().zip(net.nodes()).max_by_key(|(s, _)| s.elements().unwrap_or(usize::MAX));
         if let Some((s, node)) = largest {
-            let what = format!("the activation of layer {} ({s:?})", node.name);
-            self.check_arena(&net.name, &what, s.elements().unwrap_or(usize::MAX))?;
+            let what = format!("the activation of layer {} ({s:?})", node.name());
+            self.check_arena(net.name(), &what, s.elements().unwrap_or(usize::MAX))?;
         }
         Ok(shapes)
     }
@@ -105,10 +105,10 @@ impl PlanOptions {
         for name in &self.outputs {
             let inside = format!("{name}.");
             let node = net
-                .nodes
+                .nodes()
                 .iter()
-                .position(|n| &n.name == name)
-                .or_else(|| net.nodes.iter().rposition(|n| n.name.starts_with(&inside)));
+                .position(|n| n.name() == name)
+                .or_else(|| net.nodes().iter().rposition(|n| n.name().starts_with(&inside)));
             match node {
                 Some(i) => found.push((name.clone(), i)),
                 None => unknown.push(name.as_str()),
@@ -118,7 +118,7 @@ impl PlanOptions {
             return Err(NetError::Input(format!(
                 "{}: plan option outputs: no layer or module named {} (the layer names are those of \
                  the network's summary)",
-                net.name,
+                net.name(),
                 unknown.join(", ")
             )));
         }

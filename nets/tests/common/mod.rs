@@ -112,16 +112,16 @@ fn adaptive(x: &T64, out: Shape) -> T64 {
 pub fn forward(net: &Net, weights: &Weights, input: &T64) -> Vec<T64> {
     let shapes = net.infer_shapes(input.shape).unwrap();
     let mut values: Vec<T64> = Vec::new();
-    for (i, node) in net.nodes.iter().enumerate() {
+    for (i, node) in net.nodes().iter().enumerate() {
         let out = shapes[i];
-        let x = node.inputs.first().map(|v| values[v.index()].clone());
-        let y = match &node.op {
+        let x = node.inputs().first().map(|v| values[v.index()].clone());
+        let y = match node.op() {
             Op::Input => input.clone(),
             Op::Conv { params, bias, bn: norm, act: a } => {
                 let x = x.unwrap();
                 let p: Conv2dParams = *params;
-                let w = w64(weights, &format!("{}.weight", node.name));
-                let b = bias.then(|| w64(weights, &format!("{}.bias", node.name)));
+                let w = w64(weights, &format!("{}.weight", node.name()));
+                let b = bias.then(|| w64(weights, &format!("{}.bias", node.name())));
                 let data = reference::conv2d(&p, &x.data, x.shape, &w, b.as_deref(), Activation::None, None)
                     .unwrap();
                 let mut t = T64 { shape: out, data };
@@ -133,7 +133,7 @@ pub fn forward(net: &Net, weights: &Weights, input: &T64) -> Vec<T64> {
             }
             Op::BatchNorm { eps, act: a } => {
                 let mut t = x.unwrap();
-                bn(weights, &node.name, *eps as f64, &mut t);
+                bn(weights, node.name(), *eps as f64, &mut t);
                 t.data.iter_mut().for_each(|v| *v = act(*a, *v));
                 t
             }
@@ -163,7 +163,7 @@ pub fn forward(net: &Net, weights: &Weights, input: &T64) -> Vec<T64> {
                 T64 { shape: out, data }
             }
             Op::Add { act: a } => {
-                let (p, q) = (&values[node.inputs[0].index()], &values[node.inputs[1].index()]);
+                let (p, q) = (&values[node.inputs()[0].index()], &values[node.inputs()[1].index()]);
                 let data = p.data.iter().zip(&q.data).map(|(u, v)| act(*a, u + v)).collect();
                 T64 { shape: out, data }
             }
@@ -171,7 +171,7 @@ pub fn forward(net: &Net, weights: &Weights, input: &T64) -> Vec<T64> {
                 let mut data = Vec::new();
                 let pixels = out.n * out.h * out.w;
                 for pix in 0..pixels {
-                    for v in &node.inputs {
+                    for v in node.inputs() {
                         let t = &values[v.index()];
                         data.extend_from_slice(&t.data[pix * t.shape.c..(pix + 1) * t.shape.c]);
                     }
@@ -195,8 +195,8 @@ pub fn forward(net: &Net, weights: &Weights, input: &T64) -> Vec<T64> {
             }
             Op::Linear { in_f, out_f, bias, act: a } => {
                 let x = x.unwrap();
-                let w = w64(weights, &format!("{}.weight", node.name));
-                let b = bias.then(|| w64(weights, &format!("{}.bias", node.name)));
+                let w = w64(weights, &format!("{}.weight", node.name()));
+                let b = bias.then(|| w64(weights, &format!("{}.bias", node.name())));
                 let mut data = Vec::new();
                 for n in 0..out.n {
                     for o in 0..*out_f {

@@ -22,7 +22,7 @@ pub fn nhwc_shape(t: &Tensor) -> Shape {
 pub fn parity(net: &Net, mut weights: Weights) -> f64 {
     let input = weights.take("input").expect("fixture input");
     let expected = weights.take("output").expect("fixture output");
-    weights.check(net, true).unwrap_or_else(|e| panic!("{}: {e}", net.name));
+    weights.check(net, true).unwrap_or_else(|e| panic!("{}: {e}", net.name()));
     let plan = Plan::new(net, &weights, nhwc_shape(&input)).unwrap();
     let mut ws = Workspace::new(&plan, Threads::Count(2)).unwrap();
     let y = plan.run(Input::Nchw(&input.data), &mut ws).unwrap();
@@ -30,9 +30,9 @@ pub fn parity(net: &Net, mut weights: Weights) -> f64 {
     lineage_kernels::nhwc_to_nchw(&y, &mut got).unwrap();
     let diff = got.iter().zip(&expected.data).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     let scale = expected.data.iter().map(|v| v.abs()).fold(0.0f32, f32::max);
-    assert!(scale > 0.0, "{}: degenerate expected output", net.name);
+    assert!(scale > 0.0, "{}: degenerate expected output", net.name());
     // The output must depend on the input, or the comparison proves nothing.
-    assert!(expected.data.iter().any(|&v| v != expected.data[0]), "{}: constant expected output", net.name);
+    assert!(expected.data.iter().any(|&v| v != expected.data[0]), "{}: constant expected output", net.name());
     (diff / scale) as f64
 }
 
