@@ -577,6 +577,37 @@ fn fully_connected_is_identical_for_any_thread_count() {
     assert_eq!(run(1), run(3));
 }
 
+/// Rows read from and written to channel slices (pitch above the channel count) give the bits
+/// of the dense rows, on every ISA; views of the wrong channel or pixel count are errors.
+#[test]
+fn fully_connected_on_pitched_views_matches_dense_rows() {
+    let (n, inf, outf, x_pitch, y_pitch) = (5, 37, 21, 45, 30);
+    let w = uniform_values(3, inf * outf);
+    let b = uniform_values(4, outf);
+    let x = uniform_values(5, n * x_pitch);
+    let dense: Vec<f32> = x.chunks(x_pitch).flat_map(|r| r[..inf].to_vec()).collect();
+    for isa in Isa::test_targets() {
+        let fc = FullyConnected::new(isa, inf, outf, &w, Some(&b)).unwrap();
+        let mut want = vec![0.0f32; n * outf];
+        fc.run(&dense, &mut want, Activation::Relu).unwrap();
+        let mut y = vec![-7.0f32; n * y_pitch];
+        let xv = TensorView::with_pitch(&x, Shape::new(n, 1, 1, inf), x_pitch).unwrap();
+        let mut yv = TensorViewMut::with_pitch(&mut y, Shape::new(n, 1, 1, outf), y_pitch).unwrap();
+        fc.run_view(&xv, &mut yv, Activation::Relu).unwrap();
+        for (r, row) in y.chunks(y_pitch).enumerate() {
+            assert_eq!(row[..outf], want[r * outf..][..outf], "{isa:?} row {r}");
+            assert!(row[outf..].iter().all(|&v| v == -7.0), "{isa:?} row {r}: wrote past its channels");
+        }
+        let mut other = vec![0.0f32; n * (outf + 1)];
+        let mut wide = TensorViewMut::new(&mut other, Shape::new(n, 1, 1, outf + 1)).unwrap();
+        let e = fc.run_view(&xv, &mut wide, Activation::None).unwrap_err().to_string();
+        assert!(e.contains("37->21") && e.contains("c: 22"), "{e}");
+        let mut fewer = vec![0.0f32; (n - 1) * outf];
+        let mut short = TensorViewMut::new(&mut fewer, Shape::new(n - 1, 1, 1, outf)).unwrap();
+        assert!(fc.run_view(&xv, &mut short, Activation::None).is_err(), "{isa:?}: 4 output rows for 5");
+    }
+}
+
 #[test]
 fn other_bad_shapes_are_errors() {
     let shape = Shape::new(1, 2, 2, 4);

@@ -20,6 +20,7 @@ use crate::epilogue::Activation;
 use crate::error::{checked_product, KernelError, Result};
 use crate::isa::Isa;
 use crate::params::MAX_DIM;
+use crate::tensor::{TensorView, TensorViewMut};
 use crate::ukernel::simd::activate;
 use crate::ukernel::simd::{load, store_first};
 
@@ -125,7 +126,41 @@ impl FullyConnected {
                 self.out_features
             )));
         }
-        let job = Job { fc: self, x: x.as_ptr(), y: y.as_mut_ptr(), n, act };
+        self.run_rows(x, self.in_features, y, self.out_features, n, act)
+    }
+
+    /// [`FullyConnected::run`] on every pixel of `x` (its channels are the `in` features) into
+    /// the same pixel of `y` (`out` channels): one `n`-row product for a batch of `n` images
+    /// of `(n, 1, 1, in)`, which reads the weights once rather than `n` times. The views'
+    /// channel pitches let `x` and `y` be channel slices of larger buffers.
+    pub fn run_view(&self, x: &TensorView<'_>, y: &mut TensorViewMut<'_>, act: Activation) -> Result<()> {
+        let (xs, ys) = (x.shape(), y.shape());
+        let n = xs.pixels()?;
+        if xs.c != self.in_features || ys.c != self.out_features || ys.pixels()? != n {
+            return Err(KernelError::ShapeMismatch(format!(
+                "fully_connected {}->{}: input {xs:?} and output {ys:?} are not n pixels of {} and {} channels",
+                self.in_features, self.out_features, self.in_features, self.out_features
+            )));
+        }
+        let (x_pitch, y_pitch) = (x.pitch(), y.pitch());
+        // The views hold (n - 1) * pitch + c floats each (TensorView's own check).
+        self.run_rows(x.data(), x_pitch, y.data_mut(), y_pitch, n, act)
+    }
+
+    /// Rows `r < n` of `x` at `r * x_pitch` (`in` floats each) into `y` at `r * y_pitch`.
+    /// The callers have checked that both slices hold their `n` rows.
+    fn run_rows(
+        &self,
+        x: &[f32],
+        x_pitch: usize,
+        y: &mut [f32],
+        y_pitch: usize,
+        n: usize,
+        act: Activation,
+    ) -> Result<()> {
+        debug_assert!(x.len() >= (n - 1) * x_pitch + self.in_features);
+        debug_assert!(y.len() >= (n - 1) * y_pitch + self.out_features);
+        let job = Job { fc: self, x: x.as_ptr(), x_pitch, y: y.as_mut_ptr(), y_pitch, n, act };
         self.isa.dispatch(RunAll { job: &job })
     }
 }
@@ -134,13 +169,18 @@ impl FullyConnected {
 struct Job<'a> {
     fc: &'a FullyConnected,
     x: *const f32,
+    /// Floats from one row of `x` to the next (at least `in`).
+    x_pitch: usize,
     y: *mut f32,
+    /// Floats from one row of `y` to the next (at least `out`).
+    y_pitch: usize,
     n: usize,
     act: Activation,
 }
 
 // SAFETY: the pointers come from slices that outlive the job (it lives on `run`'s stack while
-// the pool runs the tasks); tasks only read `x` and write disjoint column blocks of `y`.
+// the pool runs the tasks); tasks only read `x` and write disjoint column blocks of `y` (rows
+// at least `out` floats apart, so the blocks of different rows are disjoint too).
 unsafe impl Sync for Job<'_> {}
 
 struct RunAll<'a> {
@@ -208,7 +248,7 @@ impl Task<'_> {
         let mut odd = [simd.splat_f32s(0.0); NV];
         // SAFETY (loop): x row r has k_all floats; the panel has k_all rows of nr = NV * lanes.
         unsafe {
-            let x = self.job.x.add(r * k_all);
+            let x = self.job.x.add(r * self.job.x_pitch);
             let mut w = self.panel();
             for pair in 0..k_all / 2 {
                 let (b0, b1) = (simd.splat_f32s(*x.add(2 * pair)), simd.splat_f32s(*x.add(2 * pair + 1)));
@@ -242,12 +282,12 @@ impl Task<'_> {
         let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
         // SAFETY (loop): each x row has k_all floats; the panel has k_all rows of nr floats.
         unsafe {
-            let x = self.job.x.add(r0 * k_all);
+            let x = self.job.x.add(r0 * self.job.x_pitch);
             let mut w = self.panel();
             for k in 0..k_all {
                 let wv: [S::f32s; NV] = core::array::from_fn(|j| load::<S>(w.add(j * lanes)));
                 for r in 0..MR {
-                    let b = simd.splat_f32s(*x.add(r * k_all + k));
+                    let b = simd.splat_f32s(*x.add(r * self.job.x_pitch + k));
                     for j in 0..NV {
                         acc[r][j] = simd.mul_add_f32s(b, wv[j], acc[r][j]);
                     }
@@ -278,7 +318,7 @@ impl Task<'_> {
             // SAFETY: the padded bias has whole blocks; outputs o0 + j * lanes + len <= out of row r.
             unsafe {
                 let v = simd.add_f32s(a, load::<S>(fc.bias.as_ptr().add(o0 + j * lanes)));
-                let y = self.job.y.add(r * fc.out_features + o0 + j * lanes);
+                let y = self.job.y.add(r * self.job.y_pitch + o0 + j * lanes);
                 store_first(simd, y, len, activate(simd, self.job.act, v));
             }
         }

@@ -154,15 +154,16 @@ impl Step {
             Kind::Add { other, act } => ops::add_with(isa, &x, &view(*other)?, *act, &mut y),
             Kind::CopyChannels => ops::copy_channels_with(isa, &x, &mut y),
             Kind::Flatten => ops::flatten_nchw_order(&x, y.data_mut()),
-            Kind::Linear { fc, act } => per_pixel(&x, &mut y, |xs, ys| fc.run(xs, ys, *act)),
+            // The whole batch as one product: the weights stream from memory once, not per image.
+            Kind::Linear { fc, act } => fc.run_view(&x, &mut y, *act),
             Kind::Softmax => per_pixel(&x, &mut y, ops::softmax),
         }
         .map_err(k)
     }
 }
 
-/// Applies `f` to the channel vector of every pixel (fully connected and softmax work on the
-/// channels of one image at a time).
+/// Applies `f` to the channel vector of every pixel (softmax works on the channels of one image
+/// at a time).
 fn per_pixel(
     x: &TensorView<'_>,
     y: &mut TensorViewMut<'_>,
