@@ -64,3 +64,41 @@ fn an_endless_input_is_read_only_up_to_the_limit() {
     let (ok, err) = lineage(&["run", "resnet18", "--input", "/dev/zero"]);
     assert!(!ok && err.contains("/dev/zero: more than 256 MiB"), "{err}");
 }
+
+#[test]
+fn the_arena_limit_is_a_strict_option_of_run_info_and_bench() {
+    let dir = std::env::temp_dir().join(format!("lineage-arena-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let x = dir.join("x.npy");
+    std::fs::write(&x, lineage_nets::npy::encode(&[1, 3, 224, 224], &vec![0.5; 3 * 224 * 224])).unwrap();
+    let x = x.to_str().unwrap();
+    // resnet18 at 224x224: conv1's output alone is 64 x 112 x 112 floats, 3.2 MB.
+    for args in [
+        &["info", "resnet18", "--max-arena-mb", "1"][..],
+        &["run", "resnet18", "--input", x, "--max-arena-mb", "1"],
+        &["bench", "resnet18", "--runs", "1", "--max-arena-mb", "1"],
+    ] {
+        let (ok, err) = lineage(args);
+        assert!(
+            !ok && err.contains("conv1") && err.contains("3.2 MB") && err.contains("= 1.0 MB"),
+            "{args:?}: {err}"
+        );
+    }
+    let (ok, err) = lineage(&["info", "resnet18", "--max-arena-mb", "100"]);
+    assert!(ok, "{err}");
+    // Above the default too: the 12000x12000 input's 9216 MB is measured against the new limit.
+    let (ok, err) = lineage(&["info", "resnet18", "--size", "12000", "--max-arena-mb", "9000"]);
+    assert!(!ok && err.contains("9216.0 MB") && err.contains("= 9000.0 MB"), "{err}");
+    for (value, says) in [
+        ("0", "--max-arena-mb 0: must be 1 to"),
+        ("18446744073709551615", "--max-arena-mb 18446744073709551615: must be 1 to"),
+        ("4k", "--max-arena-mb \"4k\" is not a whole number"),
+        ("-1", "--max-arena-mb \"-1\" is not a whole number"),
+    ] {
+        let (ok, err) = lineage(&["info", "resnet18", "--max-arena-mb", value]);
+        assert!(!ok && err.contains(says), "{value}: {err}");
+    }
+    let (ok, err) = lineage(&["list", "--max-arena-mb", "5"]);
+    assert!(!ok && err.contains("unknown option --max-arena-mb for list"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -29,11 +29,13 @@ use labels::Labels;
 
 const USAGE: &str = "usage:
   lineage list
-  lineage info <model> [MODEL OPTIONS] [--size N]
+  lineage info <model> [MODEL OPTIONS] [--size N] [--max-arena-mb M]
   lineage run <model> [MODEL OPTIONS] --input IMAGE|X.npy [--output Y.npy] [--threads N] [--top K]
-              [--labels FILE] [--features NAME[,NAME...]] [--features-dir DIR]
+              [--labels FILE] [--features NAME[,NAME...]] [--features-dir DIR] [--max-arena-mb M]
   lineage bench <model> [MODEL OPTIONS] [--threads N] [--runs R] [--size N] [--profile yes|no]
+              [--max-arena-mb M]
   lineage inspect W.safetensors
+--max-arena-mb M: most megabytes (10^6 bytes) a plan's workspace may take (default 4295, 4 GiB)
 model options:
   --weights W.safetensors  a checkpoint (without it: random weights, and a warning)
   --classes N              classifier size (default: the checkpoint's, else 1000); 0 for features
@@ -44,6 +46,9 @@ model options:
 
 /// The options [`Args::model`] reads.
 const MODEL_OPTIONS: [&str; 4] = ["weights", "classes", "strip-prefix", "transform-input"];
+
+/// The plan options [`Args::plan_options`] reads.
+const PLAN_OPTIONS: [&str; 1] = ["max-arena-mb"];
 
 /// Options that may be given more than once (the others: once at most).
 const REPEATABLE: [&str; 1] = ["strip-prefix"];
@@ -139,6 +144,18 @@ impl Args {
         })
     }
 
+    /// The plan options (`--max-arena-mb`) over [`PlanOptions::default`].
+    fn plan_options(&self) -> Result<PlanOptions, String> {
+        let mut options = PlanOptions::default();
+        if let Some(mb) = self.optional_number("max-arena-mb")? {
+            options.max_arena_bytes = match mb.checked_mul(1_000_000) {
+                Some(bytes) if mb > 0 => bytes,
+                _ => return Err(format!("--max-arena-mb {mb}: must be 1 to {} MB", usize::MAX / 1_000_000)),
+            };
+        }
+        Ok(options)
+    }
+
     /// An error unless every option is in `known` and there are exactly `count` positional
     /// arguments (the command included).
     fn check(&self, known: &[&str], count: usize) -> Result<(), String> {
@@ -184,38 +201,39 @@ fn run(raw: Vec<String>) -> Result<(), String> {
             Ok(())
         }
         "info" => {
-            args.check(&[&MODEL_OPTIONS[..], &["size"]].concat(), 2)?;
-            info(&args.model(model()?)?, args.number("size", 224)?).map_err(|e| e.to_string())
+            args.check(&[&MODEL_OPTIONS[..], &PLAN_OPTIONS, &["size"]].concat(), 2)?;
+            info(&args.model(model()?)?, args.number("size", 224)?, &args.plan_options()?)
+                .map_err(|e| e.to_string())
         }
         "run" => {
             args.check(
                 &[
                     &MODEL_OPTIONS[..],
+                    &PLAN_OPTIONS,
                     &["input", "output", "threads", "top", "labels", "features", "features-dir"],
                 ]
                 .concat(),
                 2,
             )?;
             let model = args.model(model()?)?;
+            let options = args.plan_options()?;
             let input = args.get("input").ok_or("run: --input IMAGE.png|IMAGE.jpg|X.npy is required")?;
             let output = args.get("output").map(PathBuf::from);
             let kept = features::Request::parse(args.get("features"), args.get("features-dir"))?;
             check_writable(output.as_deref(), &kept)?;
-            infer(
-                &model,
-                PathBuf::from(input),
-                output,
-                args.number("threads", 1)?,
-                args.number("top", 5)?,
-                args.get("labels").map(Path::new),
-                &kept,
-            )
-            .map_err(|e| e.to_string())
+            let report =
+                Report { output, top: args.number("top", 5)?, labels: args.get("labels").map(Path::new) };
+            infer(&model, PathBuf::from(input), args.number("threads", 1)?, &report, &kept, options)
+                .map_err(|e| e.to_string())
         }
         "bench" => {
-            args.check(&[&MODEL_OPTIONS[..], &["threads", "runs", "size", "profile"]].concat(), 2)?;
+            args.check(
+                &[&MODEL_OPTIONS[..], &PLAN_OPTIONS, &["threads", "runs", "size", "profile"]].concat(),
+                2,
+            )?;
             bench(
                 &args.model(model()?)?,
+                &args.plan_options()?,
                 args.number("threads", 1)?,
                 args.number("runs", 10)?,
                 args.number("size", 224)?,
@@ -268,11 +286,11 @@ fn read_input(path: &Path) -> Result<Vec<u8>, NetError> {
     Ok(bytes)
 }
 
-fn info(model: &Model, size: usize) -> Result<(), NetError> {
+fn info(model: &Model, size: usize, options: &PlanOptions) -> Result<(), NetError> {
     let input = Shape::new(1, size, size, 3);
-    let (net, weights) = model.open(input, &PlanOptions::default())?;
+    let (net, weights) = model.open(input, options)?;
     print!("{}", net.summary(input)?);
-    let plan = Plan::from_weights(&net, weights, input)?;
+    let plan = Plan::from_weights_with(&net, weights, input, options)?;
     println!(
         "plan: {} steps, activation arena {:.2} MB, packed weights {:.2} MB",
         plan.steps().len(),
@@ -282,15 +300,24 @@ fn info(model: &Model, size: usize) -> Result<(), NetError> {
     Ok(())
 }
 
+/// What `run` does with the logits: print the `top` classes named by `labels`, and write them
+/// to `output`.
+struct Report<'a> {
+    output: Option<PathBuf>,
+    top: usize,
+    labels: Option<&'a Path>,
+}
+
 fn infer(
     model: &Model,
     input: PathBuf,
-    output: Option<PathBuf>,
     threads: usize,
-    top: usize,
-    labels: Option<&Path>,
+    report: &Report<'_>,
     kept: &features::Request,
+    options: PlanOptions,
 ) -> Result<(), NetError> {
+    let Report { output, top, labels } = report;
+    let top = *top;
     let bytes = read_input(&input)?;
     let named = |e: NetError| match e {
         NetError::Input(m) => NetError::Input(format!("{}: {m}", input.display())),
@@ -314,7 +341,7 @@ fn infer(
             )))
         }
     };
-    let options = PlanOptions { outputs: kept.names.clone(), ..PlanOptions::default() };
+    let options = PlanOptions { outputs: kept.names.clone(), ..options };
     let (net, weights) = model.open(shape, &options)?;
     let plan = Plan::from_weights_with(&net, weights, shape, &options)?;
     let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
@@ -323,7 +350,7 @@ fn infer(
     let classes = out.c;
     let logits: Vec<f32> = (0..out.pixels().unwrap_or(0)).flat_map(|p| y.pixel(p).to_vec()).collect();
     let headless = !matches!(net.node(net.output())?.op(), Op::Linear { .. });
-    let labels = if headless { Labels::Indices } else { Labels::new(labels, classes)? };
+    let labels = if headless { Labels::Indices } else { Labels::new(*labels, classes)? };
     for (n, row) in logits.chunks(classes).enumerate() {
         if headless {
             let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
@@ -342,7 +369,7 @@ fn infer(
     }
     if let Some(path) = output {
         let bytes = npy::encode(&[out.n, classes], &logits);
-        std::fs::write(&path, bytes).map_err(|e| NetError::Io(format!("writing {}: {e}", path.display())))?;
+        std::fs::write(path, bytes).map_err(|e| NetError::Io(format!("writing {}: {e}", path.display())))?;
     }
     features::write(&plan, &ws, &kept.dir)
 }
@@ -358,10 +385,17 @@ fn npy_input(bytes: &[u8]) -> Result<(Vec<f32>, Shape), NetError> {
     Ok((x.data, shape))
 }
 
-fn bench(model: &Model, threads: usize, runs: usize, size: usize, profile: bool) -> Result<(), NetError> {
+fn bench(
+    model: &Model,
+    options: &PlanOptions,
+    threads: usize,
+    runs: usize,
+    size: usize,
+    profile: bool,
+) -> Result<(), NetError> {
     let shape = Shape::new(1, size, size, 3);
-    let (net, weights) = model.open(shape, &PlanOptions::default())?;
-    let plan = Plan::from_weights(&net, weights, shape)?;
+    let (net, weights) = model.open(shape, options)?;
+    let plan = Plan::from_weights_with(&net, weights, shape, options)?;
     let mut ws = Workspace::new(&plan, Threads::Count(threads))?;
     let mut rng = NormalRng::new(7);
     let x: Vec<f32> = (0..3 * size * size).map(|_| rng.next_normal() as f32).collect();
