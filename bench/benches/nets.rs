@@ -2,7 +2,9 @@
 //! thread and at all threads, and every distinct conv layer shape of those models per algorithm
 //! that supports it and per ISA. Named `family/model/net/threads` and
 //! `family/model/layer/algorithm/isa`, with `Throughput::Elements(flops)` (criterion's Gelem/s
-//! is GFLOP/s, 2 per MAC).
+//! is GFLOP/s, 2 per MAC). `FC/alexnet-classifier/batch-N` times AlexNet's fully connected
+//! layers alone at batch 1, 4 and 16 on one thread: batch-N time / (N x batch-1 time) is what
+//! one N-row product saves over N single-image passes (`cargo bench ... -- FC/`).
 //!
 //! `cargo bench -p lineage-bench --bench nets -- ResNet/` runs one family, `-- /avx2` one ISA,
 //! `-- /net/` the whole nets only. `LINEAGE_BENCH_ISA=scalar,avx2` chooses the ISAs (default:
@@ -20,7 +22,7 @@ use lineage_bench::zoo::catalog::FAMILIES;
 use lineage_bench::zoo::measure::Model;
 use lineage_bench::{isa_list, ConvCase, Layer};
 use lineage_kernels::{Algorithm, Conv2dParams, Shape};
-use lineage_nets::{models, Threads, Workspace};
+use lineage_nets::{models, Input, NetBuilder, Op, Plan, Threads, Weights, Workspace};
 use rayon::ThreadPool;
 
 fn nets(c: &mut Criterion) {
@@ -75,6 +77,59 @@ fn nets(c: &mut Criterion) {
         }
         group.finish();
     }
+    classifier_batches(c, &here);
+}
+
+/// Batch sizes of the classifier benches.
+const FC_BATCHES: [usize; 3] = [1, 4, 16];
+
+/// AlexNet's classifier (its linears, 9216 -> 4096 -> 4096 -> 1000, with ReLU between; no
+/// dropout at inference) as a network of its own, on random weights, timed per batch size on
+/// this thread.
+fn classifier_batches(c: &mut Criterion, here: &Arc<ThreadPool>) {
+    let net = models::by_name("alexnet").expect("alexnet");
+    let linears: Vec<(String, usize, usize)> = net
+        .nodes()
+        .iter()
+        .filter_map(|n| match n.op() {
+            Op::Linear { in_f, out_f, .. } => Some((n.name().to_string(), *in_f, *out_f)),
+            _ => None,
+        })
+        .collect();
+    let features = linears[0].1;
+    let (mut b, x) = NetBuilder::new("alexnet-classifier", features).expect("builder");
+    let mut y = x;
+    for (i, (name, in_f, out_f)) in linears.iter().enumerate() {
+        if i > 0 {
+            y = b.activation(&format!("{name}.relu"), y, lineage_kernels::Activation::Relu).expect("relu");
+        }
+        y = b.linear(name, y, *in_f, *out_f, true).expect("linear");
+    }
+    let head = b.finish(y).expect("classifier");
+    let macs: u64 = linears.iter().map(|(_, i, o)| (i * o) as u64).sum();
+    let mut weights: Option<Weights> = None;
+    let mut group = c.benchmark_group("FC/alexnet-classifier");
+    group.sampling_mode(SamplingMode::Flat).sample_size(10);
+    group.warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
+    for batch in FC_BATCHES {
+        group.throughput(Throughput::Elements(2 * macs * batch as u64));
+        let mut case: Option<(Plan, Workspace, Vec<f32>)> = None;
+        group.bench_function(format!("batch-{batch}/1-thread"), |bench| {
+            let (plan, ws, x) = case.get_or_insert_with(|| {
+                let w = weights.get_or_insert_with(|| Weights::random(&head, 1));
+                let plan = Plan::new(&head, w, Shape::new(batch, 1, 1, features)).expect("plan");
+                let ws = Workspace::new(&plan, Threads::Pool(Arc::clone(here))).expect("workspace");
+                let x = (0..batch * features).map(|i| ((i % 29) as f32 - 14.0) * 0.05).collect();
+                (plan, ws, x)
+            });
+            bench.iter_custom(|iters| {
+                timed(here, 1, iters, || {
+                    plan.run(Input::Nhwc(x), ws).expect("classifier runs");
+                })
+            });
+        });
+    }
+    group.finish();
 }
 
 /// One bench per algorithm that supports the layer and per ISA, on this thread alone.
