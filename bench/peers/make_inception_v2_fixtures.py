@@ -16,10 +16,16 @@ what `--classes 0` returns). Its metadata `config` also records, for the 1000-cl
 224x224, `params` (sum of numel of its parameters) and `macs` (conv and linear
 multiply-accumulates counted with forward hooks, time_peers.count_flops / 2), and
 `state_dict`: [name, shape] of every tensor of its state dict but `num_batches_tracked`.
+
+With `--parity-dir DIR` (outside the repository), also `DIR/inception_v2.safetensors` for the
+opt-in whole-network test (LINEAGE_PARITY_DIR): the 1000-class model with pytorchcv's init and
+make_fixtures.py's random BN parameters and measured-then-perturbed statistics, its state
+dict, `input` [1, 3, 224, 224] and `logits`, in make_fixtures.py's whole-network format.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import zlib
@@ -116,13 +122,46 @@ def write_whole_net() -> None:
           f"{path.stat().st_size / 1024:.1f} KiB")
 
 
+def write_parity_net(out_dir: Path, seed: int) -> None:
+    if out_dir.resolve().is_relative_to(mf.REPO):
+        raise SystemExit("--parity-dir must be outside the repository (the file is 45 MB)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model = bninception()
+    mf.randomize(model, gen, bias_scale=0.02)
+    mf.calibrate_bn(model, lambda: torch.randn((4, 3, SIZE, SIZE), generator=gen), batches=2,
+                    gen=gen, shift=0.2, scale_range=(0.7, 1.4))
+    model.eval()
+    x = torch.randn((1, 3, SIZE, SIZE), generator=gen)
+    x2 = torch.randn((1, 3, SIZE, SIZE), generator=gen)
+    logits = model(x).contiguous()
+    mf.check_varies("inception_v2", logits, model(x2))
+    tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    tensors["input"], tensors["logits"] = x.contiguous(), logits
+    config = {"module": "pytorchcv.model_provider.get_model('bninception')",
+              "args": {"pretrained": False}, "input_shape": list(x.shape),
+              "output_shape": list(logits.shape), "bn_eps": mf.bn_eps(model)}
+    meta = {"block": "inception_v2", "config": json.dumps(config), "torch": torch.__version__,
+            "pytorchcv": pytorchcv_version()}
+    path = out_dir / "inception_v2.safetensors"
+    save_file(tensors, str(path), metadata=meta)
+    print(f"{path}: logits std {logits.std():.4g}  {path.stat().st_size / 2**20:.1f} MiB")
+
+
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--parity-dir", type=Path,
+                    help="also write the whole network here (outside the repository)")
+    args = ap.parse_args()
     torch.set_grad_enabled(False)
     seed = 20261207
     for f in block_fixtures():
         mf.write_block(f, mf.DEFAULT_OUT, seed + zlib.crc32(f.name.encode()))
         mf.verify_block(f, mf.DEFAULT_OUT)
     write_whole_net()
+    if args.parity_dir:
+        write_parity_net(args.parity_dir, seed + zlib.crc32(b"inception_v2"))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 //! Inception v2 (BN-Inception) against pytorchcv's `bninception`, from the fixtures of
 //! `bench/peers/make_inception_v2_fixtures.py`: its blocks (random weights, perturbed batch-norm
 //! statistics), the whole network at 224x224 (formula weights), its state dict's names and
-//! shapes, and its parameter and MAC counts.
+//! shapes, and its parameter and MAC counts; and, opt-in, the whole network with pytorchcv's
+//! own init from `LINEAGE_PARITY_DIR` (the script's `--parity-dir`).
 
 mod common;
 
 use common::formula;
-use common::parity::{fixture, nhwc_shape, parity};
+use common::parity::{fixture, nhwc_shape, parity, whole_networks_match};
 use lineage_kernels::Shape;
 use lineage_nets::models::inception_v2::{self as v2, UnitWidths};
 use lineage_nets::{models, Input, NetBuilder, Plan, Result, Threads, Value, Weights, Workspace};
@@ -87,6 +88,12 @@ fn whole_network_matches_pytorchcv_logits_and_features() {
         eprintln!("inception_v2 {tensor}: max|lineage - torch| / max|torch| = {rel:.2e}");
         assert!(rel < 1e-4, "{tensor}: {rel:e} relative to PyTorch");
     }
+}
+
+/// pytorchcv's init, random BN parameters and statistics, a 224x224 input and its logits.
+#[test]
+fn whole_network_with_pytorchcv_weights_matches_when_the_fixture_is_given() {
+    whole_networks_match(&[("inception_v2", "inception_v2")]);
 }
 
 #[test]
