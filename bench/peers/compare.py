@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """lineage side by side with ONNX Runtime, OpenVINO and PyTorch on the case study's models.
 
-    /work/venv/bin/python bench/peers/compare.py                      # all eleven models
+    /work/venv/bin/python bench/peers/compare.py                      # all twelve models
     /work/venv/bin/python bench/peers/compare.py resnet50 googlenet --runs 10
 
 For each model, in one sitting and interleaved model by model: lineage's `zoo --json` (random
@@ -18,9 +18,10 @@ script checks that the peer did all its work on the calling thread (process CPU 
 thread CPU time) and falls back to wall time, marked `wall`, if not. At 2 threads all are wall
 time. The load average is printed per model: compare figures of one run only.
 
-Models: torchvision, timm for inception_v4 and mobilenet_v1 (mobilenetv1_100), and the two
-that neither has, alexnet_original (the paper's AlexNet: 96 first filters, LRN) and zfnet,
-written below after lineage's definitions. Uses bench/peers/time_peers.py.
+Models: torchvision, timm for inception_v4 and mobilenet_v1 (mobilenetv1_100), pytorchcv for
+inception_v2 (its `bninception`, whose names lineage uses), and the two that none has,
+alexnet_original (the paper's AlexNet: 96 first filters, LRN) and zfnet, written below after
+lineage's definitions. Uses bench/peers/time_peers.py.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import time_peers as tp  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_MODELS = ["alexnet_original", "zfnet", "vgg16", "googlenet", "resnet50", "inception_v3",
-                  "inception_v4", "resnext50_32x4d", "densenet121", "mobilenet_v1", "mobilenet_v2"]
+DEFAULT_MODELS = ["alexnet_original", "zfnet", "vgg16", "googlenet", "resnet50", "inception_v2",
+                  "inception_v3", "inception_v4", "resnext50_32x4d", "densenet121", "mobilenet_v1",
+                  "mobilenet_v2"]
 # lineage name -> time_peers.build_model name, where they differ.
 PEER_NAMES = {"mobilenet_v1": "mobilenetv1_100"}
 
@@ -79,7 +81,15 @@ def zfnet() -> nn.Module:
         nn.Linear(4096, 1000))
 
 
+def inception_v2() -> nn.Module:
+    """nets/src/models/inception_v2.rs is pytorchcv's BN-Inception, structure and names."""
+    from pytorchcv.model_provider import get_model
+    return get_model("bninception", pretrained=False)
+
+
 def build(name: str) -> tuple[nn.Module, tuple[int, ...]]:
+    if name == "inception_v2":
+        return inception_v2(), (1, 3, 224, 224)
     if name == "alexnet_original":
         return alexnet_original(), (1, 3, 224, 224)
     if name == "zfnet":

@@ -13,10 +13,10 @@ fi
 PIP=("$VENV/bin/python" -m pip install --upgrade)
 "${PIP[@]}" pip wheel
 
-"${PIP[@]}" torch torchvision timm onnx onnxruntime onnxscript openvino safetensors numpy pillow
+"${PIP[@]}" torch torchvision timm pytorchcv onnx onnxruntime onnxscript openvino safetensors numpy pillow
 
 "$VENV/bin/python" - <<'PY'
-import torch, torchvision, timm, onnx, onnxruntime, safetensors, numpy, PIL
+import torch, torchvision, timm, pytorchcv, onnx, onnxruntime, safetensors, numpy, PIL
 print("torch", torch.__version__, "| torchvision", torchvision.__version__, "| timm", timm.__version__)
 print("onnx", onnx.__version__, "| onnxruntime", onnxruntime.__version__, "| numpy", numpy.__version__)
 print("torch threads", torch.get_num_threads(), "| MKL-DNN", torch.backends.mkldnn.is_available())

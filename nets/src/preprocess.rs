@@ -69,8 +69,9 @@ const TORCHVISION: Preset =
 
 /// Every model's preset, from torchvision's `IMAGENET1K_V1` weights (`weights.transforms()`) or
 /// timm's `pretrained_cfg` (resize = floor(crop / crop_pct)). `alexnet_original` and `zfnet`
-/// have no published weights here; they take torchvision's ImageNet preset, as pytorchcv does.
-const PRESETS: [(&str, Preset); 27] = [
+/// have no published weights here; they take torchvision's ImageNet preset, as pytorchcv does
+/// (`inception_v2`, pytorchcv's `bninception`, takes the same).
+const PRESETS: [(&str, Preset); 28] = [
     ("resnet18", TORCHVISION),
     ("resnet34", TORCHVISION),
     ("resnet50", TORCHVISION),
@@ -89,6 +90,7 @@ const PRESETS: [(&str, Preset); 27] = [
     ("vgg16_bn", TORCHVISION),
     ("vgg19_bn", TORCHVISION),
     ("googlenet", TORCHVISION),
+    ("inception_v2", TORCHVISION),
     ("inception_v3", Preset { resize: 342, crop: 299, ..TORCHVISION }),
     (
         "inception_v4",

@@ -119,7 +119,7 @@ fn conv_layers_list_every_convolution_with_its_input() {
 
 /// Width of the pooled features before each model's classifier (torchvision/timm's
 /// `num_features`; 4096 where the classifier is an MLP whose last layer is removed).
-const FEATURES: [(&str, usize); 27] = [
+const FEATURES: [(&str, usize); 28] = [
     ("resnet18", 512),
     ("resnet34", 512),
     ("resnet50", 2048),
@@ -138,6 +138,7 @@ const FEATURES: [(&str, usize); 27] = [
     ("vgg16_bn", 4096),
     ("vgg19_bn", 4096),
     ("googlenet", 1024),
+    ("inception_v2", 1024),
     ("inception_v3", 2048),
     ("inception_v4", 1536),
     ("resnext50_32x4d", 2048),
@@ -153,7 +154,7 @@ const FEATURES: [(&str, usize); 27] = [
 fn every_model_takes_any_class_count_and_zero_leaves_the_pooled_features() {
     assert_eq!(FEATURES.map(|(n, _)| n), models::MODELS);
     for (name, features) in FEATURES {
-        let size = if name.starts_with("inception") { 299 } else { 224 };
+        let size = if matches!(name, "inception_v3" | "inception_v4") { 299 } else { 224 };
         let input = Shape::new(1, size, size, 3);
         let out = |classes| {
             let net = models::with_classes(name, classes).unwrap();

@@ -1,5 +1,6 @@
 //! The families of the case study: year, what each introduced, its default model and the input
-//! size it was designed for (the nets crate has no per-model size; Inception v3/v4 need 299).
+//! size it was designed for (the nets crate has no per-model size; Inception v3/v4 need 299,
+//! Inception v2 224).
 
 /// One family of the case study.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,12 +29,13 @@ const fn family(
 }
 
 /// In the case study's order.
-pub const FAMILIES: [Family; 11] = [
+pub const FAMILIES: [Family; 12] = [
     family("AlexNet", 2012, "ReLU, dropout", "alexnet_original", "alexnet", 224),
     family("ZFNet", 2013, "smaller first kernel (7x7/2)", "zfnet", "zfnet", 224),
     family("VGG", 2014, "stacked 3x3", "vgg16", "vgg", 224),
     family("GoogLeNet", 2014, "multi-branch with 1x1 bottlenecks", "googlenet", "googlenet", 224),
     family("ResNet", 2015, "residual connections", "resnet50", "resnet", 224),
+    family("Inception v2", 2015, "batch norm, 5x5 as two 3x3", "inception_v2", "inception_v2", 224),
     family("Inception v3", 2015, "factorized convolutions (1xn, nx1)", "inception_v3", "inception_v3", 299),
     family("Inception v4", 2016, "factorized, uniform Inception blocks", "inception_v4", "inception_v4", 299),
     family("ResNeXt", 2016, "grouped cardinality", "resnext50_32x4d", "resnext", 224),
@@ -77,6 +79,7 @@ mod tests {
         assert_eq!(family_of("resnext101_32x8d").unwrap().name, "ResNeXt");
         assert_eq!(family_of("resnet18").unwrap().name, "ResNet");
         assert_eq!(family_of("inception_v4").unwrap().input_size, 299);
+        assert_eq!(family_of("inception_v2").unwrap().input_size, 224);
         assert!(family_of("lenet").is_none());
     }
 }

@@ -108,7 +108,7 @@ mod tests {
     #[test]
     fn defaults_are_every_family_at_one_and_all_threads() {
         let o = parse(&[]).unwrap();
-        assert_eq!(o.models.len(), 11);
+        assert_eq!(o.models.len(), 12);
         assert_eq!(o.models[0], "alexnet_original");
         assert_eq!(o.threads, vec![1, 2]);
         assert_eq!((o.runs, o.json, o.help), (None, None, false));

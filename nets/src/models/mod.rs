@@ -3,6 +3,7 @@
 pub mod alexnet;
 pub mod densenet;
 pub mod googlenet;
+pub mod inception_v2;
 pub mod inception_v3;
 pub mod inception_v4;
 pub mod mobilenet;
@@ -17,7 +18,7 @@ use crate::graph::{Net, Op};
 use crate::weights::Weights;
 
 /// Every model name [`by_name`] knows.
-pub const MODELS: [&str; 27] = [
+pub const MODELS: [&str; 28] = [
     "resnet18",
     "resnet34",
     "resnet50",
@@ -36,6 +37,7 @@ pub const MODELS: [&str; 27] = [
     "vgg16_bn",
     "vgg19_bn",
     "googlenet",
+    "inception_v2",
     "inception_v3",
     "inception_v4",
     "resnext50_32x4d",
@@ -75,6 +77,7 @@ pub fn with_classes(name: &str, classes: usize) -> Result<Net> {
         "vgg16_bn" => vgg::vgg(16, true, c),
         "vgg19_bn" => vgg::vgg(19, true, c),
         "googlenet" => googlenet::googlenet_with(c, false),
+        "inception_v2" => inception_v2::inception_v2_with(c),
         "inception_v3" => inception_v3::inception_v3_with(c, false),
         "inception_v4" => inception_v4::inception_v4_with(c),
         "resnext50_32x4d" => resnext::resnext50_32x4d_with(c),
