@@ -122,7 +122,7 @@ fn mobilenet_v1_separable_blocks_match_pytorch() {
 
 /// (file name in `LINEAGE_PARITY_DIR`, model): random reference weights with non-degenerate BN
 /// statistics, 224x224 input (299x299 for the Inceptions) and the reference's logits. zfnet is
-/// pytorchcv's model; alexnet_original a PyTorch `Sequential` of the paper's layer list.
+/// pytorchcv's model; alexnet_original and alexnet_grouped make_fixtures.py's PaperAlexNet.
 const NETS: [(&str, &str); 11] = [
     ("alexnet", "alexnet"),
     ("vgg16", "vgg16"),
