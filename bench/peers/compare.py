@@ -19,8 +19,9 @@ thread CPU time) and falls back to wall time, marked `wall`, if not. At 2 thread
 time. The load average is printed per model: compare figures of one run only.
 
 Models: torchvision, timm for inception_v4 and mobilenet_v1 (mobilenetv1_100), pytorchcv for
-inception_v2 (its `bninception`, whose names lineage uses), and the two that none has,
-alexnet_original (the paper's AlexNet: 96 first filters, LRN) and zfnet, written below after
+inception_v2 (its `bninception`, whose names lineage uses), and the ones that none has,
+alexnet_original (the paper's AlexNet: 96 first filters, LRN), its two-tower form
+alexnet_grouped (groups = 2 in conv2, conv4, conv5) and zfnet, written below after
 lineage's definitions. Uses bench/peers/time_peers.py.
 """
 
@@ -43,9 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import time_peers as tp  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_MODELS = ["alexnet_original", "zfnet", "vgg16", "googlenet", "resnet50", "inception_v2",
-                  "inception_v3", "inception_v4", "resnext50_32x4d", "densenet121", "mobilenet_v1",
-                  "mobilenet_v2"]
+DEFAULT_MODELS = ["alexnet_original", "alexnet_grouped", "zfnet", "vgg16", "googlenet",
+                  "resnet50", "inception_v2", "inception_v3", "inception_v4", "resnext50_32x4d",
+                  "densenet121", "mobilenet_v1", "mobilenet_v2"]
 # lineage name -> time_peers.build_model name, where they differ.
 PEER_NAMES = {"mobilenet_v1": "mobilenetv1_100"}
 
@@ -54,13 +55,15 @@ def paper_lrn() -> nn.Module:
     return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
 
 
-def alexnet_original() -> nn.Module:
-    """nets/src/models/alexnet.rs alexnet_original: 96-256-384-384-256 with LRN."""
+def alexnet_original(groups: int = 1) -> nn.Module:
+    """nets/src/models/alexnet.rs alexnet_original: 96-256-384-384-256 with LRN; with
+    groups=2, alexnet_grouped (the paper's two towers in conv2, conv4 and conv5)."""
     return nn.Sequential(
         nn.Conv2d(3, 96, 11, 4, 2), nn.ReLU(), paper_lrn(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(96, 256, 5, 1, 2), nn.ReLU(), paper_lrn(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(256, 384, 3, 1, 1), nn.ReLU(), nn.Conv2d(384, 384, 3, 1, 1), nn.ReLU(),
-        nn.Conv2d(384, 256, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(96, 256, 5, 1, 2, groups=groups), nn.ReLU(), paper_lrn(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(256, 384, 3, 1, 1), nn.ReLU(),
+        nn.Conv2d(384, 384, 3, 1, 1, groups=groups), nn.ReLU(),
+        nn.Conv2d(384, 256, 3, 1, 1, groups=groups), nn.ReLU(), nn.MaxPool2d(3, 2),
         # lineage's adaptive 6x6 average pool is the identity on the 6x6 map of a 224 input,
         # and torch.onnx cannot export it inside this traced Sequential: left out.
         nn.Flatten(),
@@ -92,6 +95,8 @@ def build(name: str) -> tuple[nn.Module, tuple[int, ...]]:
         return inception_v2(), (1, 3, 224, 224)
     if name == "alexnet_original":
         return alexnet_original(), (1, 3, 224, 224)
+    if name == "alexnet_grouped":
+        return alexnet_original(groups=2), (1, 3, 224, 224)
     if name == "zfnet":
         return zfnet(), (1, 3, 224, 224)
     return tp.build_model(PEER_NAMES.get(name, name))

@@ -57,6 +57,7 @@ import importlib
 import json
 import sys
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -356,8 +357,54 @@ def fixtures() -> list[Fixture]:
         (3, 63, 63), input_scale=60.0, issue=6,
         notes="original AlexNet conv1 stage (torchvision's AlexNet has no LRN); input scaled like "
               "mean-subtracted 0..255 pixels so LRN is not a no-op"))
+    fx.append(Fixture(
+        "alexnet_grouped_features", lambda: alexnet_grouped_features(8),
+        "torch.nn.Sequential",
+        {"features": "AlexNet 2012 features.0-14 with every width / 8 (12-32-48-48-32): "
+                     "Conv2d(3, 12, 11, 4, 2), ReLU, LRN, MaxPool(3, 2), "
+                     "Conv2d(12, 32, 5, 1, 2, groups=2), ReLU, LRN, MaxPool, "
+                     "Conv2d(32, 48, 3, 1, 1), ReLU, Conv2d(48, 48, 3, 1, 1, groups=2), ReLU, "
+                     "Conv2d(48, 32, 3, 1, 1, groups=2), ReLU, MaxPool"},
+        (3, 99, 99), input_scale=60.0, issue=21, channel_divisor=8,
+        notes="alexnet_grouped's feature extractor (nets: alexnet::paper_features(widths / 8, "
+              "groups 2)); state_dict names features.N as in the model. conv4/conv5 have 24 "
+              "channels per group (more than a vector: the dense-per-group path)"))
     fx.extend(timm_fixtures())
     return fx
+
+
+def alexnet_grouped_features(divisor: int, groups: int = 2) -> nn.Module:
+    """The 2012 AlexNet's features with the two towers (groups=2 in conv2, conv4, conv5)."""
+    return nn.Sequential(OrderedDict(features=paper_features(divisor, groups)))
+
+
+class PaperAlexNet(nn.Module):
+    """nets' alexnet_original (groups=1) and alexnet_grouped (groups=2), named as torchvision's
+    AlexNet: features.N, avgpool, classifier.{1,4,6}."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.features = paper_features(1, groups)
+        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
+        self.classifier = nn.Sequential(
+            nn.Dropout(), nn.Linear(256 * 36, 4096), nn.ReLU(), nn.Dropout(),
+            nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 1000))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+def paper_features(divisor: int, groups: int) -> nn.Sequential:
+    w = [c // divisor for c in (96, 256, 384, 384, 256)]
+
+    def lrn():
+        return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
+    return nn.Sequential(
+        nn.Conv2d(3, w[0], 11, 4, 2), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(w[0], w[1], 5, 1, 2, groups=groups), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(w[1], w[2], 3, 1, 1), nn.ReLU(),
+        nn.Conv2d(w[2], w[3], 3, 1, 1, groups=groups), nn.ReLU(),
+        nn.Conv2d(w[3], w[4], 3, 1, 1, groups=groups), nn.ReLU(), nn.MaxPool2d(3, 2))
 
 
 def _shrunk(module: nn.Module, divisor: int) -> nn.Module:
@@ -546,6 +593,9 @@ def build_net(name: str) -> tuple[nn.Module, int, str]:
     if name == "inception_v3":
         return (m.inception_v3(weights=None, aux_logits=False, transform_input=False,
                                init_weights=True), 299, "torchvision.models.inception_v3")
+    if name in ("alexnet_original", "alexnet_grouped"):
+        groups = 2 if name == "alexnet_grouped" else 1
+        return PaperAlexNet(groups), 224, f"make_fixtures.PaperAlexNet(groups={groups})"
     if name in ("inception_v4", "mobilenetv1_100"):
         import timm
         return (timm.create_model(name, pretrained=False), 299 if name == "inception_v4" else 224,
@@ -608,6 +658,8 @@ def _net_args(name: str) -> dict:
     args = {"weights": None}
     if name in ("googlenet", "inception_v3"):
         args.update(aux_logits=False, transform_input=False, init_weights=True)
+    if name in ("alexnet_original", "alexnet_grouped"):
+        args = {"groups": 2 if name == "alexnet_grouped" else 1}
     if name in ("inception_v4", "mobilenetv1_100"):
         args = {"pretrained": False}
     return args
@@ -620,7 +672,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="block fixture directory")
     ap.add_argument("--only", nargs="*", help="fixture names to write (default: all)")
-    ap.add_argument("--issue", type=int, help="only fixtures of this issue (5 or 6)")
+    ap.add_argument("--issue", type=int, help="only fixtures of this issue (5, 6 or 21)")
     ap.add_argument("--no-blocks", action="store_true", help="skip the block fixtures")
     ap.add_argument("--parity-dir", type=Path,
                     help="write whole networks here (outside the repository); default: skip")

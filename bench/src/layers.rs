@@ -43,6 +43,13 @@ const fn grouped3x3(name: &'static str, c: usize, groups: usize, stride: usize, 
     layer
 }
 
+/// A `k x k` stride-1 convolution padded to keep the size, in `groups` groups.
+const fn grouped(name: &'static str, io: (usize, usize), k: usize, groups: usize, hw: usize) -> Layer {
+    let mut layer = conv(name, io, (k, k), 1, Padding::uniform(k / 2), hw);
+    layer.params.groups = groups;
+    layer
+}
+
 const SAME3: Padding = Padding::uniform(1);
 const NONE: Padding = Padding::uniform(0);
 
@@ -91,6 +98,14 @@ pub const LAYERS: &[Layer] = &[
     grouped3x3("resnext50/g32x3x3/256@28", 256, 32, 1, 28),
     grouped3x3("resnext50/g32x3x3/512@14", 512, 32, 1, 14),
     grouped3x3("resnext50/g32x3x3/1024@7", 1024, 32, 1, 7),
+    // AlexNet 2012's two towers (alexnet_grouped): conv2, conv4, conv5 in 2 groups of 128-192
+    // output channels, and one tower's dense half of each (`grouped-vs-dense` compares them).
+    grouped("alexnet/g2-5x5/96-256@27", (96, 256), 5, 2, 27),
+    grouped("alexnet/g2-3x3/384-384@13", (384, 384), 3, 2, 13),
+    grouped("alexnet/g2-3x3/384-256@13", (384, 256), 3, 2, 13),
+    grouped("alexnet/5x5/48-128@27", (48, 128), 5, 1, 27),
+    grouped("alexnet/3x3/192-192@13", (192, 192), 3, 1, 13),
+    grouped("alexnet/3x3/192-128@13", (192, 128), 3, 1, 13),
 ];
 
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub mod npy;
 pub mod plan;
 pub mod preprocess;
 pub mod summary;
+#[cfg(feature = "cli")]
+pub mod visualize;
 pub mod weights;
 
 pub use classes::imagenet_class;

@@ -68,10 +68,10 @@ const TORCHVISION: Preset =
     Preset { resize: 256, crop: 224, filter: Filter::Bilinear, mean: IMAGENET_MEAN, std: IMAGENET_STD };
 
 /// Every model's preset, from torchvision's `IMAGENET1K_V1` weights (`weights.transforms()`) or
-/// timm's `pretrained_cfg` (resize = floor(crop / crop_pct)). `alexnet_original` and `zfnet`
-/// have no published weights here; they take torchvision's ImageNet preset, as pytorchcv does
-/// (`inception_v2`, pytorchcv's `bninception`, takes the same).
-const PRESETS: [(&str, Preset); 28] = [
+/// timm's `pretrained_cfg` (resize = floor(crop / crop_pct)). `alexnet_original`,
+/// `alexnet_grouped` and `zfnet` have no published weights here; they take torchvision's
+/// ImageNet preset, as pytorchcv does (`inception_v2`, pytorchcv's `bninception`, takes the same).
+const PRESETS: [(&str, Preset); 29] = [
     ("resnet18", TORCHVISION),
     ("resnet34", TORCHVISION),
     ("resnet50", TORCHVISION),
@@ -80,6 +80,7 @@ const PRESETS: [(&str, Preset); 28] = [
     ("mobilenet_v2", TORCHVISION),
     ("alexnet", TORCHVISION),
     ("alexnet_original", TORCHVISION),
+    ("alexnet_grouped", TORCHVISION),
     ("zfnet", TORCHVISION),
     ("vgg11", TORCHVISION),
     ("vgg13", TORCHVISION),

@@ -119,7 +119,7 @@ fn conv_layers_list_every_convolution_with_its_input() {
 
 /// Width of the pooled features before each model's classifier (torchvision/timm's
 /// `num_features`; 4096 where the classifier is an MLP whose last layer is removed).
-const FEATURES: [(&str, usize); 28] = [
+const FEATURES: [(&str, usize); 29] = [
     ("resnet18", 512),
     ("resnet34", 512),
     ("resnet50", 2048),
@@ -128,6 +128,7 @@ const FEATURES: [(&str, usize); 28] = [
     ("mobilenet_v2", 1280),
     ("alexnet", 4096),
     ("alexnet_original", 4096),
+    ("alexnet_grouped", 4096),
     ("zfnet", 4096),
     ("vgg11", 4096),
     ("vgg13", 4096),

@@ -7,8 +7,10 @@ use lineage_nets::models::{googlenet, inception_v3};
 use lineage_nets::{models, ConvSpec, Net, NetBuilder, Op, Summary};
 
 /// `sum(p.numel() for p in model.parameters())` of the reference (torchvision 0.29 / timm 1.0 /
-/// pytorchcv 0.0.74), without auxiliary heads. alexnet_original is counted by hand below.
-const REFERENCE_PARAMS: [(&str, usize); 21] = [
+/// pytorchcv 0.0.74), without auxiliary heads. alexnet_original is counted by hand below;
+/// alexnet_grouped is PyTorch's count of `alexnet_original(groups=2)` in bench/peers/compare.py
+/// (torch 2.x).
+const REFERENCE_PARAMS: [(&str, usize); 22] = [
     ("alexnet", 61_100_840),
     ("zfnet", 62_357_608),
     ("vgg11", 132_863_336),
@@ -30,6 +32,7 @@ const REFERENCE_PARAMS: [(&str, usize); 21] = [
     ("densenet201", 20_013_928),
     ("mobilenet_v1", 4_231_976),
     ("alexnet_original", ALEXNET_ORIGINAL),
+    ("alexnet_grouped", 60_965_224),
 ];
 
 /// The 2012 layer list in one group: weights + biases of each conv, then the three FCs.
@@ -67,10 +70,11 @@ fn parameter_counts_equal_the_references() {
 /// (model, last convolution, receptive field, jump), derived by hand along the height axis:
 /// each conv/pool adds (k - 1) * jump and multiplies the jump by its stride; a concat or add
 /// takes its widest input. Factorized 1xN convs add nothing along the height.
-const LAST_CONV_RF: [(&str, &str, usize, usize); 21] = [
+const LAST_CONV_RF: [(&str, &str, usize, usize); 22] = [
     // 11/4 -> 11, j4; pool 3/2 -> 19, j8; 5x5 -> 51; pool -> 67, j16; three 3x3 -> 99, 131, 163.
     ("alexnet", "features.10", 163, 16),
     ("alexnet_original", "features.12", 163, 16),
+    ("alexnet_grouped", "features.12", 163, 16),
     // 7/2 -> 7, j2; pool 3/2 -> 11, j4; 5/2 -> 27, j8; pool -> 43, j16; three 3x3 -> 75, 107, 139.
     ("zfnet", "features.stage3.unit3.conv", 139, 16),
     // 3x3 convs add 2j, 2x2/2 pools add j: (1+2)+1 j2 | 8+2 j4 | 18,26,+4 j8 | 46,62,+8 j16 | 102,134.

@@ -45,6 +45,17 @@ fn alexnet_lrn_stage_matches_pytorch() {
 }
 
 #[test]
+fn alexnet_grouped_features_match_pytorch() {
+    // alexnet_grouped's feature extractor with every width / 8: groups = 2 in conv2, conv4, conv5.
+    check_block("alexnet_grouped_features", 1e-5, |b, x, w| {
+        let widths = ["features.0", "features.4", "features.8", "features.10", "features.12"]
+            .map(|l| channels(w, &format!("{l}.weight")));
+        assert_eq!(w.get("features.10.weight").unwrap().shape[1], widths[2] / 2, "conv4 is grouped");
+        alexnet::paper_features(b, x, widths, 2)
+    });
+}
+
+#[test]
 fn googlenet_inception_matches_pytorch() {
     check_block("googlenet_inception3a", INCEPTION_BN_EPS, |b, x, w| {
         let c = |t: &str| channels(w, &format!("{t}.conv.weight"));
@@ -112,8 +123,8 @@ fn mobilenet_v1_separable_blocks_match_pytorch() {
 
 /// (file name in `LINEAGE_PARITY_DIR`, model): random reference weights with non-degenerate BN
 /// statistics, 224x224 input (299x299 for the Inceptions) and the reference's logits. zfnet is
-/// pytorchcv's model; alexnet_original a PyTorch `Sequential` of the paper's layer list.
-const NETS: [(&str, &str); 10] = [
+/// pytorchcv's model; alexnet_original and alexnet_grouped make_fixtures.py's PaperAlexNet.
+const NETS: [(&str, &str); 11] = [
     ("alexnet", "alexnet"),
     ("vgg16", "vgg16"),
     ("googlenet", "googlenet"),
@@ -124,6 +135,7 @@ const NETS: [(&str, &str); 10] = [
     ("mobilenetv1_100", "mobilenet_v1"),
     ("zfnet", "zfnet"),
     ("alexnet_original", "alexnet_original"),
+    ("alexnet_grouped", "alexnet_grouped"),
 ];
 
 #[test]

@@ -27,7 +27,7 @@ fn runs(name: &str, side: usize) {
 
 #[test]
 fn alexnets_and_zfnet_run_at_224() {
-    for name in ["alexnet", "alexnet_original", "zfnet"] {
+    for name in ["alexnet", "alexnet_original", "alexnet_grouped", "zfnet"] {
         runs(name, 224);
     }
 }

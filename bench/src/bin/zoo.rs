@@ -12,6 +12,7 @@ use lineage_bench::peak_gflops;
 use lineage_bench::progress::Progress;
 use lineage_bench::zoo::measure::{Model, Runs};
 use lineage_bench::zoo::options::{Options, USAGE};
+use lineage_bench::zoo::pictures::{self, VISUALIZED};
 use lineage_bench::zoo::plots::{latency_vs_macs, seconds_by_category, time_by_kind};
 use lineage_bench::zoo::report::{table, to_csv, to_json, Row};
 use lineage_kernels::Isa;
@@ -112,6 +113,16 @@ fn run(o: &Options) -> Result<(), String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         write(&dir.join("latency-vs-macs.svg"), &latency_vs_macs(&rows))?;
         write(&dir.join("time-by-layer-kind.svg"), &time_by_kind(&profiles, o.threads[0]))?;
+        let drawn: Vec<&str> = VISUALIZED.into_iter().filter(|m| o.models.iter().any(|n| n == m)).collect();
+        if !drawn.is_empty() {
+            let index = pictures::write(dir, &drawn)?;
+            println!(
+                "\nfirst-layer filters and stage activation maps of {} (RANDOM weights: filter sizes and \
+                 strides, not learned features): {}",
+                drawn.join(", "),
+                index.display()
+            );
+        }
     }
     Ok(())
 }

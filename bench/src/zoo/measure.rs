@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::zoo::catalog::{family_of, Family};
 
 /// Seed of the random weights (timing does not depend on their values).
-const WEIGHT_SEED: u64 = 42;
+pub(crate) const WEIGHT_SEED: u64 = 42;
 
 /// How many timed runs one figure gets.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -4,5 +4,6 @@
 pub mod catalog;
 pub mod measure;
 pub mod options;
+pub mod pictures;
 pub mod plots;
 pub mod report;

@@ -11,7 +11,8 @@ pub const USAGE: &str =
   --runs     timed runs per model and thread count (default: as many as fit 3 s, 5 to 30)
   --json     write one record per model and thread count
   --csv      the same records as CSV
-  --svg      write latency-vs-MACs.svg and time-by-layer-kind.svg into this directory";
+  --svg      write latency-vs-MACs.svg and time-by-layer-kind.svg into this directory, and
+             visualize.md with alexnet_original's and zfnet's filters and activation maps";
 
 /// What `zoo` was asked to do.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! `lineage`: list the models, print a model's layer table, run one on an image (PNG or JPEG,
-//! preprocessed as the model's preset does) or a `.npy` tensor, time it, or inspect a
-//! checkpoint. Errors are one line on stderr and a non-zero exit code (a checkpoint that does
+//! preprocessed as the model's preset does) or a `.npy` tensor, time it, draw its filters and
+//! activation maps, or inspect a checkpoint. Errors are one line on stderr and a non-zero exit code (a checkpoint that does
 //! not fit gets one error listing every tensor to fix, one per line).
 
 // The subcommands' parts live beside this file (`path`: a binary's root looks for modules in
@@ -13,6 +13,8 @@ mod features;
 mod inspect;
 #[path = "lineage/labels.rs"]
 mod labels;
+#[path = "lineage/visualize.rs"]
+mod visualize;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,6 +37,9 @@ const USAGE: &str = "usage:
   lineage bench <model> [MODEL OPTIONS] [--threads N] [--runs R] [--size N] [--profile yes|no]
               [--max-arena-mb M]
   lineage inspect W.safetensors
+  lineage visualize <model> [MODEL OPTIONS] --input IMAGE --out DIR [--layers NAME[,NAME...]] [--top K]
+              PNGs of the first layer's filters and the image's top-K (default 16) activation
+              maps at each stage (or each --layers name)
 --max-arena-mb M: most megabytes (10^6 bytes) a plan's workspace may take (default 4295, 4 GiB)
 model options:
   --weights W.safetensors  a checkpoint (without it: random weights, and a warning)
@@ -240,6 +245,14 @@ fn run(raw: Vec<String>) -> Result<(), String> {
                 args.yes_no("profile")?.unwrap_or(false),
             )
             .map_err(|e| e.to_string())
+        }
+        "visualize" => {
+            args.check(&[&MODEL_OPTIONS[..], &["input", "out", "layers", "top"]].concat(), 2)?;
+            let model = args.model(model()?)?;
+            let input = args.get("input").ok_or("visualize: --input IMAGE.png|IMAGE.jpg is required")?;
+            let out = args.get("out").ok_or("visualize: --out DIR is required")?;
+            let request = visualize::Request::parse(args.get("layers"), args.number("top", 16)?)?;
+            visualize::run(&model, Path::new(input), Path::new(out), &request).map_err(|e| e.to_string())
         }
         "inspect" => {
             args.check(&[], 2)?;

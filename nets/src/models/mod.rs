@@ -18,7 +18,7 @@ use crate::graph::{Net, Op};
 use crate::weights::Weights;
 
 /// Every model name [`by_name`] knows.
-pub const MODELS: [&str; 28] = [
+pub const MODELS: [&str; 29] = [
     "resnet18",
     "resnet34",
     "resnet50",
@@ -27,6 +27,7 @@ pub const MODELS: [&str; 28] = [
     "mobilenet_v2",
     "alexnet",
     "alexnet_original",
+    "alexnet_grouped",
     "zfnet",
     "vgg11",
     "vgg13",
@@ -67,6 +68,7 @@ pub fn with_classes(name: &str, classes: usize) -> Result<Net> {
         "mobilenet_v2" => mobilenet::mobilenet_v2_with(c),
         "alexnet" => alexnet::alexnet_with(c),
         "alexnet_original" => alexnet::alexnet_original_with(c),
+        "alexnet_grouped" => alexnet::alexnet_grouped_with(c),
         "zfnet" => zfnet::zfnet_with(c),
         "vgg11" => vgg::vgg(11, false, c),
         "vgg13" => vgg::vgg(13, false, c),
