@@ -8,6 +8,8 @@ pub mod formula;
 pub mod parity;
 pub mod program;
 
+use std::borrow::Cow;
+
 use lineage_kernels::{reference, Activation, Conv2dParams, Shape};
 use lineage_nets::{Net, NormalRng, Op, PoolSpec, Tensor, Weights};
 
@@ -40,11 +42,32 @@ fn bn(weights: &Weights, name: &str, eps: f64, t: &mut T64) {
         w64(weights, &format!("{name}.running_mean")),
         w64(weights, &format!("{name}.running_var")),
     );
+    normalize(t, &g, &b, &m, &v, eps);
+}
+
+fn normalize(t: &mut T64, g: &[f64], b: &[f64], m: &[f64], v: &[f64], eps: f64) {
     let c = t.shape.c;
     for (i, x) in t.data.iter_mut().enumerate() {
         let ch = i % c;
         *x = (*x - m[ch]) / (v[ch] + eps).sqrt() * g[ch] + b[ch];
     }
+}
+
+/// PyTorch's train-mode batch norm on one batch with `momentum=None`: normalizes with the
+/// batch's mean and biased variance and stores its mean and unbiased variance (in f32) as the
+/// running statistics.
+fn calibrate(weights: &mut Weights, name: &str, eps: f64, t: &mut T64) {
+    let (g, b) = (w64(weights, &format!("{name}.weight")), w64(weights, &format!("{name}.bias")));
+    let c = t.shape.c;
+    let n = (t.data.len() / c) as f64;
+    let mut mean = vec![0.0; c];
+    t.data.iter().enumerate().for_each(|(i, x)| mean[i % c] += x / n);
+    let mut var = vec![0.0; c];
+    t.data.iter().enumerate().for_each(|(i, x)| var[i % c] += (x - mean[i % c]).powi(2) / n);
+    let stat = |v: Vec<f64>| Tensor { shape: vec![c], data: v.iter().map(|&x| x as f32).collect() };
+    weights.insert(&format!("{name}.running_mean"), stat(mean.clone()));
+    weights.insert(&format!("{name}.running_var"), stat(var.iter().map(|v| v * n / (n - 1.0)).collect()));
+    normalize(t, &g, &b, &mean, &var, eps);
 }
 
 fn pool(spec: &PoolSpec, max: bool, x: &T64, out: Shape) -> T64 {
@@ -110,6 +133,19 @@ fn adaptive(x: &T64, out: Shape) -> T64 {
 
 /// Runs `net` on the dense NHWC `input` in f64 and returns every node's output.
 pub fn forward(net: &Net, weights: &Weights, input: &T64) -> Vec<T64> {
+    evaluate(net, &mut Cow::Borrowed(weights), input, false)
+}
+
+/// `weights` with every batch norm's running statistics measured on `input` as PyTorch's
+/// train mode measures them (one batch, `momentum=None`, in f64), layer after layer, so that
+/// activations stay normalized however deep the network.
+pub fn calibrated_bn(net: &Net, weights: &Weights, input: &T64) -> Weights {
+    let mut w = Cow::Borrowed(weights);
+    evaluate(net, &mut w, input, true);
+    w.into_owned()
+}
+
+fn evaluate(net: &Net, weights: &mut Cow<'_, Weights>, input: &T64, calibrating: bool) -> Vec<T64> {
     let shapes = net.infer_shapes(input.shape).unwrap();
     let mut values: Vec<T64> = Vec::new();
     for (i, node) in net.nodes().iter().enumerate() {
@@ -125,15 +161,23 @@ pub fn forward(net: &Net, weights: &Weights, input: &T64) -> Vec<T64> {
                 let data = reference::conv2d(&p, &x.data, x.shape, &w, b.as_deref(), Activation::None, None)
                     .unwrap();
                 let mut t = T64 { shape: out, data };
-                if let Some(norm) = norm {
-                    bn(weights, &norm.name, norm.eps as f64, &mut t);
+                match norm {
+                    Some(norm) if calibrating => {
+                        calibrate(weights.to_mut(), &norm.name, norm.eps as f64, &mut t)
+                    }
+                    Some(norm) => bn(weights, &norm.name, norm.eps as f64, &mut t),
+                    None => {}
                 }
                 t.data.iter_mut().for_each(|v| *v = act(*a, *v));
                 t
             }
             Op::BatchNorm { eps, act: a } => {
                 let mut t = x.unwrap();
-                bn(weights, node.name(), *eps as f64, &mut t);
+                if calibrating {
+                    calibrate(weights.to_mut(), node.name(), *eps as f64, &mut t);
+                } else {
+                    bn(weights, node.name(), *eps as f64, &mut t);
+                }
                 t.data.iter_mut().for_each(|v| *v = act(*a, *v));
                 t
             }
