@@ -24,6 +24,12 @@ const WINOGRAD_F4_MIN_TILES: usize = 32;
 const WINOGRAD_HEAVY_WEIGHTS: usize = 128 * 1024;
 const WINOGRAD_HEAVY_MIN_TILES: usize = 9;
 
+/// Fewest input channels for F(4x4); narrower layers that would take it get F(2x2). With 32
+/// input channels (Inception v3/v4's stem) F(4x4)'s error is not diluted by a long dot product:
+/// it made v3's and v4's logits 2.1x as far from a float64 run as PyTorch's own (nets/tests/
+/// accuracy.rs); F(2x2) there brought them to 0.93x and 1.00x, for 1% of v4's time (Zen 4).
+const WINOGRAD_F4_MIN_C_IN: usize = 64;
+
 /// Fewest channels for F(2x2) on small images with light weights: at 14x14 with 64-256
 /// channels it runs 1.5-1.9x faster than direct where F(4x4) gives 1.1-1.5x, and at 7x7 with
 /// 128-256 channels 1.1-1.5x; with 32 channels the runs disagree (0.8x to 1.2x).
@@ -41,6 +47,7 @@ const WINOGRAD_F2_MIN_CHANNELS: usize = 64;
 /// | 1x1, no padding -> pointwise | a plain GEMM; the same micro-kernel with one K segment per pixel |
 /// | 1xk / kx1 -> factorized | the 1-D window; same engine, named so plans and reports show it |
 /// | 3x3 stride 1, >= 16 channels, >= 32 tiles of 4x4 (28x28 and up) -> Winograd F(4x4) | ResNet-50/VGG16 layers at 224, 112, 56 and 28: Zen 3 AVX2 1.9-2.9x; Xeon AVX-512 1.87-2.57x, AVX2 2.16-2.96x |
+/// | the rows above with c_in < 64 -> Winograd F(2x2) instead | accuracy, not speed: F(4x4) on Inception's 32-channel stem doubled the network's error (see the constant) |
 /// | 3x3 stride 1, fewer tiles, c_in * c_out > 128K, >= 9 tiles -> Winograd F(4x4) | 512 channels at 14x14: Zen 3 1.55x, at 10x10 1.35-1.5x |
 /// | 3x3 stride 1, fewer tiles, light weights, >= 64 channels -> Winograd F(2x2) | 64-256 channels at 14x14: Zen 3 1.5-1.9x (F(4x4) 1.1-1.5x); 128-256 at 7x7: 1.1-1.5x. Xeon 256@14: AVX-512 F(2x2) 1.25x, F(4x4) 1.52x; AVX2 1.54x, 1.94x: F(4x4) would be 1.2x faster there, at 4x F(2x2)'s error, so F(2x2) stays |
 /// | 3x3 stride 1, heavy weights, < 9 tiles (7x7) -> direct | 512@7: Zen 3 F(4x4) 0.88x, F(2x2) 0.92x (later runs ~1.0-1.2x); Xeon AVX-512 1.04-1.06x, F(2x2) 0.98x (level, and F(4x4) would add its error); Xeon AVX2 F(4x4) 1.40x, but AVX2 is not the default there |
@@ -80,7 +87,7 @@ fn winograd_choice(p: &Conv2dParams, out: Shape) -> Option<Algorithm> {
     if channels < WINOGRAD_MIN_CHANNELS {
         None
     } else if tiles >= WINOGRAD_F4_MIN_TILES || (heavy && tiles >= WINOGRAD_HEAVY_MIN_TILES) {
-        Some(Algorithm::Winograd4x4)
+        Some(if p.c_in < WINOGRAD_F4_MIN_C_IN { Algorithm::Winograd2x2 } else { Algorithm::Winograd4x4 })
     } else if !heavy && channels >= WINOGRAD_F2_MIN_CHANNELS {
         Some(Algorithm::Winograd2x2)
     } else {
@@ -105,6 +112,13 @@ mod tests {
         assert_eq!(pick(512, 512, 14, 1), Algorithm::Winograd4x4);
         assert_eq!(pick(256, 256, 14, 1), Algorithm::Winograd2x2);
         assert_eq!(pick(128, 128, 7, 1), Algorithm::Winograd2x2);
+    }
+
+    #[test]
+    fn narrow_inputs_take_the_more_accurate_winograd() {
+        assert_eq!(pick(32, 64, 147, 1), Algorithm::Winograd2x2);
+        assert_eq!(pick(63, 96, 35, 1), Algorithm::Winograd2x2);
+        assert_eq!(pick(64, 96, 35, 1), Algorithm::Winograd4x4);
     }
 
     #[test]

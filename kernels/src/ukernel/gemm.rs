@@ -16,6 +16,11 @@ use crate::ukernel::simd::{
     activate, activation_of, array_from_fn, load, load_first, store_first, with_fixed_epilogue, FixedEpilogue,
 };
 
+/// The longest FMA chain summed into one value before it is added to the running total: a
+/// chain's rounding error grows with its length, so blocking K this way keeps every dot product
+/// near the error of a pairwise sum at the cost of one add per accumulator every CHAIN steps.
+pub(crate) const CHAIN: usize = 32;
+
 /// `acc += x * w` over `k` steps: `acc[r][j] += x[r][kk] * w[kk][j]`.
 ///
 /// # Safety
@@ -30,28 +35,37 @@ pub(crate) unsafe fn gemm_f32_accumulate<S: Simd, const MR: usize, const NV: usi
     w_stride: usize,
     k: usize,
 ) {
-    // Accumulate in a local copy: through `acc` the compiler may store the tile to memory
-    // after every FMA (it did in the grouped path, 2.5x slower).
-    let mut tile = *acc_out;
-    let acc = &mut tile;
+    // Each segment of CHAIN steps starts from zero and is added to `acc_out` once. The segment
+    // is a local: through `acc` the compiler may store the tile to memory after
+    // every FMA (it did in the grouped path, 2.5x slower).
     let mut wp = w;
-    for kk in 0..k {
-        let mut wv = [simd.splat_f32s(0.0); NV];
-        for (j, v) in wv.iter_mut().enumerate() {
-            // SAFETY: the caller guarantees NV vectors are readable at every k step.
-            *v = unsafe { load::<S>(wp.add(j * S::F32_LANES)) };
+    let mut k0 = 0;
+    while k0 < k {
+        let len = (k - k0).min(CHAIN);
+        let mut tile = [[simd.splat_f32s(0.0); NV]; MR];
+        for _ in 0..len {
+            let mut wv = [simd.splat_f32s(0.0); NV];
+            for (j, v) in wv.iter_mut().enumerate() {
+                // SAFETY: the caller guarantees NV vectors are readable at every k step.
+                *v = unsafe { load::<S>(wp.add(j * S::F32_LANES)) };
+            }
+            for r in 0..MR {
+                // SAFETY: row r is readable for k floats.
+                let b = simd.splat_f32s(unsafe { *x[r].add(k0) });
+                for j in 0..NV {
+                    tile[r][j] = simd.mul_add_f32s(b, wv[j], tile[r][j]);
+                }
+            }
+            // SAFETY: stays within the weight block (at most one past its end after the last step).
+            wp = unsafe { wp.add(w_stride) };
+            k0 += 1;
         }
         for r in 0..MR {
-            // SAFETY: row r is readable for k floats.
-            let b = simd.splat_f32s(unsafe { *x[r].add(kk) });
             for j in 0..NV {
-                acc[r][j] = simd.mul_add_f32s(b, wv[j], acc[r][j]);
+                acc_out[r][j] = simd.add_f32s(acc_out[r][j], tile[r][j]);
             }
         }
-        // SAFETY: stays within the weight block (at most one past its end after the last step).
-        wp = unsafe { wp.add(w_stride) };
     }
-    *acc_out = tile;
 }
 
 /// The kernel taps a register tile accumulates over: size, dilation, and whether each kernel
