@@ -152,3 +152,20 @@ fn random_weights_are_announced() {
     assert!(err.contains("warning") && err.contains("RANDOM"), "{err}");
     assert!(!out.contains("RANDOM"), "the warning goes to stderr: {out}");
 }
+
+#[test]
+fn exact_plans_run_no_winograd() {
+    // ResNet-18 at 64x64 has 3x3 stride-1 layers the kernels' selection gives to Winograd.
+    let bench = |exact: &str| {
+        let args = ["bench", "resnet18", "--size", "64", "--runs", "1", "--profile", "yes", "--exact", exact];
+        let (ok, out, err) = lineage(&args);
+        assert!(ok, "{args:?}: {err}");
+        out
+    };
+    let default = bench("no");
+    assert!(default.contains("winograd"), "{default}");
+    let exact = bench("yes");
+    assert!(!exact.contains("winograd") && exact.contains("(exact)"), "{exact}");
+    let (ok, _, err) = lineage(&["bench", "resnet18", "--exact", "maybe"]);
+    assert!(!ok && err.contains("--exact \"maybe\": expected yes or no"), "{err}");
+}

@@ -16,6 +16,7 @@ use lineage_bench::zoo::pictures::{self, VISUALIZED};
 use lineage_bench::zoo::plots::{latency_vs_macs, seconds_by_category, time_by_kind};
 use lineage_bench::zoo::report::{table, to_csv, to_json, Row};
 use lineage_kernels::Isa;
+use lineage_nets::PlanOptions;
 
 /// Without `--runs`: as many runs as fit 3 s per model and thread count, 5 to 30.
 const DEFAULT_RUNS: Runs = Runs::Budget { time: Duration::from_secs(3), min: 5, max: 30 };
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
 fn run(o: &Options) -> Result<(), String> {
     let runs = o.runs.map_or(DEFAULT_RUNS, Runs::Fixed);
     let isa = Isa::detect();
-    let per_model = 1 + o.threads.len() + usize::from(o.svg.is_some());
+    let per_model = 1 + o.threads.len() + usize::from(o.svg.is_some()) + usize::from(o.exact);
     let mut progress = Progress::new(1 + o.models.len() * per_model);
     let load_before = load_average();
 
@@ -58,6 +59,7 @@ fn run(o: &Options) -> Result<(), String> {
 
     let mut rows = Vec::new();
     let mut profiles = Vec::new();
+    let mut exact_costs = Vec::new();
     for name in &o.models {
         progress.start(&format!("{name}: building and planning"));
         let model = Model::new(name).map_err(|e| format!("{name}: {e}"))?;
@@ -72,6 +74,16 @@ fn run(o: &Options) -> Result<(), String> {
             progress.start(&format!("{name}: profiling steps"));
             let seconds = model.profile(o.threads[0], PROFILE_RUNS).map_err(|e| format!("{name}: {e}"))?;
             profiles.push((model.name.clone(), seconds_by_category(&model.plan.steps(), &seconds)));
+            progress.finish_step();
+        }
+        if o.exact {
+            progress.start(&format!("{name}: timing the exact plan at {} thread(s)", o.threads[0]));
+            let default = model.time(o.threads[0], runs).map_err(|e| format!("{name}: {e}"))?;
+            drop(model);
+            let options = PlanOptions { exact: true, ..PlanOptions::default() };
+            let exact = Model::with_options(name, &options).and_then(|m| m.time(o.threads[0], runs));
+            let exact = exact.map_err(|e| format!("{name}, exact plan: {e}"))?;
+            exact_costs.push((name.clone(), default.median, exact.median));
             progress.finish_step();
         }
         // The model (and its packed weights, 0.5 GB for VGG-16) is dropped before the next.
@@ -102,6 +114,13 @@ fn run(o: &Options) -> Result<(), String> {
     println!("arena = the plan's activation memory; input 224x224 except Inception v3/v4 at 299x299");
     println!();
     print!("{}", table(&rows));
+    if o.exact {
+        println!(
+            "\nexact plans (no Winograd), {} thread(s): medians timed back to back with the default plan",
+            o.threads[0]
+        );
+        print!("{}", exact_table(&exact_costs));
+    }
 
     if let Some(path) = &o.json {
         write(path, &to_json(&rows))?;
@@ -125,6 +144,17 @@ fn run(o: &Options) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Model, default and exact medians, and their ratio: what the exact plan costs.
+fn exact_table(costs: &[(String, Duration, Duration)]) -> String {
+    let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+    let mut out = String::from("| model | default ms | exact ms | exact / default |\n|---|---|---|---|\n");
+    for (name, default, exact) in costs {
+        let ratio = ms(exact) / ms(default);
+        out.push_str(&format!("| {name} | {:.2} | {:.2} | {ratio:.2} |\n", ms(default), ms(exact)));
+    }
+    out
 }
 
 /// How many runs each figure got, naming the models whose runs were cut to save time.

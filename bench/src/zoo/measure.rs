@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use lineage_kernels::Shape;
-use lineage_nets::{models, Input, NormalRng, Plan, Result, Threads, Weights, Workspace};
+use lineage_nets::{models, Input, NormalRng, Plan, PlanOptions, Result, Threads, Weights, Workspace};
 
 use crate::clock::Clock;
 use crate::zoo::catalog::{family_of, Family};
@@ -75,8 +75,14 @@ pub struct Model {
 }
 
 impl Model {
-    /// Builds `name` with random weights at its family's input size, batch 1, and plans it.
+    /// Builds `name` with random weights at its family's input size, batch 1, and plans it
+    /// with the default options.
     pub fn new(name: &str) -> Result<Model> {
+        Model::with_options(name, &PlanOptions::default())
+    }
+
+    /// [`Model::new`] planned with `options` (e.g. `exact`).
+    pub fn with_options(name: &str, options: &PlanOptions) -> Result<Model> {
         let net = models::by_name(name)?;
         let family = family_of(name).ok_or_else(|| {
             lineage_nets::NetError::Graph(format!("model {name:?} belongs to no family of the case study"))
@@ -88,7 +94,7 @@ impl Model {
         let depth = summary.layers.iter().filter(|l| is_conv(l.kind) || l.kind == "linear").count();
         let receptive_field =
             summary.layers.iter().rev().find(|l| is_conv(l.kind)).map_or(0, |l| l.receptive_field);
-        let plan = Plan::from_weights(&net, Weights::random(&net, WEIGHT_SEED), shape)?;
+        let plan = Plan::from_weights_with(&net, Weights::random(&net, WEIGHT_SEED), shape, options)?;
         let mut rng = NormalRng::new(7);
         let input = (0..3 * size * size).map(|_| rng.next_normal() as f32).collect();
         Ok(Model {

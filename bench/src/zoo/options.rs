@@ -12,7 +12,9 @@ pub const USAGE: &str =
   --json     write one record per model and thread count
   --csv      the same records as CSV
   --svg      write latency-vs-MACs.svg and time-by-layer-kind.svg into this directory, and
-             visualize.md with alexnet_original's and zfnet's filters and activation maps";
+             visualize.md with alexnet_original's and zfnet's filters and activation maps
+  --exact    yes: also time each model's exact plan (no Winograd) at the first thread count,
+             and print its cost against the default plan (default: no)";
 
 /// What `zoo` was asked to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub struct Options {
     pub json: Option<PathBuf>,
     pub csv: Option<PathBuf>,
     pub svg: Option<PathBuf>,
+    /// Also time the exact plans (`PlanOptions::exact`).
+    pub exact: bool,
     pub help: bool,
 }
 
@@ -36,6 +40,7 @@ impl Options {
             json: None,
             csv: None,
             svg: None,
+            exact: false,
             help: false,
         };
         let mut it = args.iter();
@@ -53,6 +58,13 @@ impl Options {
                 "json" => o.json = Some(PathBuf::from(value)),
                 "csv" => o.csv = Some(PathBuf::from(value)),
                 "svg" => o.svg = Some(PathBuf::from(value)),
+                "exact" => {
+                    o.exact = match value.as_str() {
+                        "yes" => true,
+                        "no" => false,
+                        _ => return Err(format!("--exact {value:?}: expected yes or no")),
+                    }
+                }
                 other => return Err(format!("unknown option --{other}")),
             }
         }
@@ -112,7 +124,7 @@ mod tests {
         assert_eq!(o.models.len(), 12);
         assert_eq!(o.models[0], "alexnet_original");
         assert_eq!(o.threads, vec![1, 2]);
-        assert_eq!((o.runs, o.json, o.help), (None, None, false));
+        assert_eq!((o.runs, o.json, o.exact, o.help), (None, None, false, false));
         assert_eq!(Options::parse(&[], 1).unwrap().threads, vec![1]);
     }
 
@@ -131,6 +143,8 @@ mod tests {
             "b.csv",
             "--svg",
             "plots",
+            "--exact",
+            "yes",
         ])
         .unwrap();
         assert_eq!(o.models, vec!["resnet50", "mobilenet_v2"]);
@@ -139,6 +153,7 @@ mod tests {
         assert_eq!(o.json, Some(PathBuf::from("a.json")));
         assert_eq!(o.csv, Some(PathBuf::from("b.csv")));
         assert_eq!(o.svg, Some(PathBuf::from("plots")));
+        assert!(o.exact);
     }
 
     #[test]
@@ -151,6 +166,7 @@ mod tests {
         assert!(err(&["--runs", "-3"]).contains("--runs: \"-3\""));
         assert!(err(&["--runs"]).contains("--runs needs a value"));
         assert!(err(&["--fast", "yes"]).contains("unknown option --fast"));
+        assert!(err(&["--exact", "1"]).contains("--exact \"1\": expected yes or no"));
         assert!(err(&["resnet50"]).contains("unexpected argument \"resnet50\""));
     }
 }

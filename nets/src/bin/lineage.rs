@@ -31,16 +31,18 @@ use labels::Labels;
 
 const USAGE: &str = "usage:
   lineage list
-  lineage info <model> [MODEL OPTIONS] [--size N] [--max-arena-mb M]
-  lineage run <model> [MODEL OPTIONS] --input IMAGE|X.npy [--output Y.npy] [--threads N] [--top K]
-              [--labels FILE] [--features NAME[,NAME...]] [--features-dir DIR] [--max-arena-mb M]
-  lineage bench <model> [MODEL OPTIONS] [--threads N] [--runs R] [--size N] [--profile yes|no]
-              [--max-arena-mb M]
+  lineage info <model> [MODEL OPTIONS] [PLAN OPTIONS] [--size N]
+  lineage run <model> [MODEL OPTIONS] [PLAN OPTIONS] --input IMAGE|X.npy [--output Y.npy]
+              [--threads N] [--top K] [--labels FILE] [--features NAME[,NAME...]] [--features-dir DIR]
+  lineage bench <model> [MODEL OPTIONS] [PLAN OPTIONS] [--threads N] [--runs R] [--size N]
+              [--profile yes|no]
   lineage inspect W.safetensors
   lineage visualize <model> [MODEL OPTIONS] --input IMAGE --out DIR [--layers NAME[,NAME...]] [--top K]
               PNGs of the first layer's filters and the image's top-K (default 16) activation
               maps at each stage (or each --layers name)
---max-arena-mb M: most megabytes (10^6 bytes) a plan's workspace may take (default 4295, 4 GiB)
+plan options:
+  --max-arena-mb M         most megabytes (10^6 bytes) a plan's workspace may take (default 4295, 4 GiB)
+  --exact yes|no           yes: no Winograd, for the error of direct convolution (default no)
 model options:
   --weights W.safetensors  a checkpoint (without it: random weights, and a warning)
   --classes N              classifier size (default: the checkpoint's, else 1000); 0 for features
@@ -53,7 +55,7 @@ model options:
 const MODEL_OPTIONS: [&str; 4] = ["weights", "classes", "strip-prefix", "transform-input"];
 
 /// The plan options [`Args::plan_options`] reads.
-const PLAN_OPTIONS: [&str; 1] = ["max-arena-mb"];
+const PLAN_OPTIONS: [&str; 2] = ["max-arena-mb", "exact"];
 
 /// Options that may be given more than once (the others: once at most).
 const REPEATABLE: [&str; 1] = ["strip-prefix"];
@@ -149,9 +151,10 @@ impl Args {
         })
     }
 
-    /// The plan options (`--max-arena-mb`) over [`PlanOptions::default`].
+    /// The plan options (`--max-arena-mb`, `--exact`) over [`PlanOptions::default`].
     fn plan_options(&self) -> Result<PlanOptions, String> {
         let mut options = PlanOptions::default();
+        options.exact = self.yes_no("exact")?.unwrap_or(options.exact);
         if let Some(mb) = self.optional_number("max-arena-mb")? {
             options.max_arena_bytes = match mb.checked_mul(1_000_000) {
                 Some(bytes) if mb > 0 => bytes,
@@ -427,8 +430,9 @@ fn bench(
     })?;
     times.sort_by(f64::total_cmp);
     println!(
-        "{} {size}x{size} batch 1, {threads} thread(s), {} runs: median {:.2} ms, min {:.2} ms, max {:.2} ms",
+        "{}{} {size}x{size} batch 1, {threads} thread(s), {} runs: median {:.2} ms, min {:.2} ms, max {:.2} ms",
         model.name,
+        if options.exact { " (exact)" } else { "" },
         times.len(),
         times[times.len() / 2],
         times[0],
