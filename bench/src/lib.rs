@@ -6,6 +6,7 @@ pub mod case;
 pub mod clock;
 pub mod json;
 pub mod layers;
+pub mod machine;
 pub mod peak;
 pub mod progress;
 pub mod svg;

@@ -139,15 +139,7 @@ fn run(isas: Option<&str>, rounds: usize) -> Result<(), String> {
 
 /// The CPU's model name from /proc/cpuinfo, and the ISAs this build can run.
 fn cpu() -> String {
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let model = lineage_bench::machine::cpu_model();
     let isas: Vec<&str> = Isa::available().iter().map(|i| i.name()).collect();
     format!("{model} (ISAs: {})", isas.join(", "))
 }
