@@ -19,7 +19,9 @@ use crate::error::Result;
 use crate::pack::PackedGemmWeights;
 use crate::params::Padding;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
-use crate::ukernel::gemm::{gemm_f32_accumulate, gemm_f32_store, gemm_f32_taps, Taps, TileStore};
+use crate::ukernel::gemm::{
+    gemm_f32_accumulate, gemm_f32_store, gemm_f32_taps, ChainedTile, Taps, TileStore,
+};
 use crate::ukernel::row_store::store_row;
 use crate::ukernel::simd::{array_from_fn, load, with_fixed_epilogue, FixedEpilogue};
 use crate::ukernel::tiles::{by_gemm_rows, by_gemm_width};
@@ -326,7 +328,7 @@ impl Task<'_> {
         let packed = self.job.packed;
         let p = &packed.params;
         let (k, nr) = (p.kw * p.c_in, packed.nr);
-        let mut acc = self.bias_tile::<S, MR, NV>(block);
+        let mut acc = ChainedTile::new(simd, self.bias_tile::<S, MR, NV>(block));
         for ky in 0..p.kh {
             let xr = x.map(|row| row.wrapping_add(ky * segment.row_len));
             // SAFETY: each tile row starts a window's kernel row ky in the staged rows, k floats
@@ -341,8 +343,9 @@ impl Task<'_> {
                     k,
                 )
             };
+            acc.end_chain(simd);
         }
-        self.store_tile::<S, MR, RES, ACT, NV>(simd, &acc, t0, rows, block);
+        self.store_tile::<S, MR, RES, ACT, NV>(simd, &acc.sum(simd), t0, rows, block);
     }
 
     /// The register tiles of MR pixels of a pointwise band (the last one partial when MR does
@@ -383,7 +386,7 @@ impl Task<'_> {
     ) {
         let packed = self.job.packed;
         let (c_in, nr) = (packed.params.c_in, packed.nr);
-        let mut acc = self.bias_tile::<S, MR, NV>(block);
+        let mut acc = ChainedTile::new(simd, self.bias_tile::<S, MR, NV>(block));
         // SAFETY: each row holds c_in channels; block's panel is c_in rows of nr floats (one
         // chunk, one tap).
         unsafe {
@@ -396,7 +399,7 @@ impl Task<'_> {
                 c_in,
             )
         };
-        self.store_tile::<S, MR, RES, ACT, NV>(simd, &acc, t0, rows, block);
+        self.store_tile::<S, MR, RES, ACT, NV>(simd, &acc.sum(simd), t0, rows, block);
     }
 
     /// A tile's accumulators set to block `block`'s bias.

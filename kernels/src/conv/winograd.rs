@@ -27,7 +27,7 @@ use crate::error::{checked_product, KernelError, Result};
 use crate::pack::PackedWinogradWeights;
 use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
-use crate::ukernel::gemm::gemm_f32_accumulate;
+use crate::ukernel::gemm::{gemm_f32_accumulate, ChainedTile};
 use crate::ukernel::tiles::{by_gemm_tile, by_gemm_width, gemm_rows, max_nv};
 use crate::ukernel::winograd::{
     store_product, winograd_f32_input, winograd_f32_output, F2Input, F2Output, F4Input, F4Output, OutputTile,
@@ -368,7 +368,7 @@ impl Products {
                 // of the register tile repeat the last valid one.
                 let xr: [*const f32; MR] =
                     core::array::from_fn(|r| unsafe { self.v.add((xi * tb + r0 + r.min(rows - 1)) * c_in) });
-                let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
+                let mut acc = ChainedTile::new(simd, [[simd.splat_f32s(0.0); NV]; MR]);
                 // SAFETY: each row has c_in floats; the xi panel is c_in x nr floats with NV
                 // vectors readable per k; m rows hold nr floats.
                 unsafe {
@@ -380,7 +380,7 @@ impl Products {
                         nr,
                         c_in,
                     );
-                    store_product::<S, MR, NV>(&acc, rows, self.m.add((xi * tb + r0) * nr), nr);
+                    store_product::<S, MR, NV>(&acc.sum(simd), rows, self.m.add((xi * tb + r0) * nr), nr);
                 }
             }
         }

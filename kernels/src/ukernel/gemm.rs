@@ -21,6 +21,44 @@ use crate::ukernel::simd::{
 /// near the error of a pairwise sum at the cost of one add per accumulator every CHAIN steps.
 pub(crate) const CHAIN: usize = 32;
 
+/// A register tile summed in chains of at most [`CHAIN`] products: `partial` is the chain being
+/// built, `total` the sum of the finished ones. Where a chain restarts depends only on how many
+/// products came before in the kernel row, not on how the caller splits the row into calls, so a
+/// row summed in one call (merged taps) or tap by tap gives the same bits (bands rely on it).
+pub(crate) struct ChainedTile<S: Simd, const MR: usize, const NV: usize> {
+    total: [[S::f32s; NV]; MR],
+    partial: [[S::f32s; NV]; MR],
+    len: usize,
+}
+
+impl<S: Simd, const MR: usize, const NV: usize> ChainedTile<S, MR, NV> {
+    /// A tile whose sums start at `start` (zeros, or the bias).
+    #[inline(always)]
+    pub(crate) fn new(simd: S, start: [[S::f32s; NV]; MR]) -> Self {
+        ChainedTile { total: start, partial: [[simd.splat_f32s(0.0); NV]; MR], len: 0 }
+    }
+
+    /// Ends the chain being built: a kernel row ends one, so that short rows (a first layer's
+    /// 3 channels x 3 taps) are summed apart, not in one chain across the window.
+    #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // indices name the tile's rows and vectors
+    pub(crate) fn end_chain(&mut self, simd: S) {
+        for r in 0..MR {
+            for j in 0..NV {
+                self.total[r][j] = simd.add_f32s(self.total[r][j], self.partial[r][j]);
+                self.partial[r][j] = simd.splat_f32s(0.0);
+            }
+        }
+        self.len = 0;
+    }
+
+    /// The finished sums.
+    #[inline(always)]
+    pub(crate) fn sum(&self, simd: S) -> [[S::f32s; NV]; MR] {
+        array_from_fn(|r| array_from_fn(|j| simd.add_f32s(self.total[r][j], self.partial[r][j])))
+    }
+}
+
 /// `acc += x * w` over `k` steps: `acc[r][j] += x[r][kk] * w[kk][j]`.
 ///
 /// # Safety
@@ -29,21 +67,20 @@ pub(crate) const CHAIN: usize = 32;
 #[allow(clippy::needless_range_loop)] // indices name the tile's rows and vectors
 pub(crate) unsafe fn gemm_f32_accumulate<S: Simd, const MR: usize, const NV: usize>(
     simd: S,
-    acc_out: &mut [[S::f32s; NV]; MR],
+    acc: &mut ChainedTile<S, MR, NV>,
     x: &[*const f32; MR],
     w: *const f32,
     w_stride: usize,
     k: usize,
 ) {
-    // Each segment of CHAIN steps starts from zero and is added to `acc_out` once. The segment
-    // is a local: through `acc` the compiler may store the tile to memory after
-    // every FMA (it did in the grouped path, 2.5x slower).
+    // The chain is a local: through `acc` the compiler may store the tile to memory after
+    // every FMA (it did in the grouped path, 2.5x slower); the total is touched once a chain.
+    let mut chain = acc.partial;
     let mut wp = w;
-    let mut k0 = 0;
-    while k0 < k {
-        let len = (k - k0).min(CHAIN);
-        let mut tile = [[simd.splat_f32s(0.0); NV]; MR];
-        for _ in 0..len {
+    let mut kk = 0;
+    while kk < k {
+        let steps = (k - kk).min(CHAIN - acc.len);
+        for _ in 0..steps {
             let mut wv = [simd.splat_f32s(0.0); NV];
             for (j, v) in wv.iter_mut().enumerate() {
                 // SAFETY: the caller guarantees NV vectors are readable at every k step.
@@ -51,21 +88,27 @@ pub(crate) unsafe fn gemm_f32_accumulate<S: Simd, const MR: usize, const NV: usi
             }
             for r in 0..MR {
                 // SAFETY: row r is readable for k floats.
-                let b = simd.splat_f32s(unsafe { *x[r].add(k0) });
+                let b = simd.splat_f32s(unsafe { *x[r].add(kk) });
                 for j in 0..NV {
-                    tile[r][j] = simd.mul_add_f32s(b, wv[j], tile[r][j]);
+                    chain[r][j] = simd.mul_add_f32s(b, wv[j], chain[r][j]);
                 }
             }
             // SAFETY: stays within the weight block (at most one past its end after the last step).
             wp = unsafe { wp.add(w_stride) };
-            k0 += 1;
+            kk += 1;
         }
-        for r in 0..MR {
-            for j in 0..NV {
-                acc_out[r][j] = simd.add_f32s(acc_out[r][j], tile[r][j]);
+        acc.len += steps;
+        if acc.len == CHAIN {
+            for r in 0..MR {
+                for j in 0..NV {
+                    acc.total[r][j] = simd.add_f32s(acc.total[r][j], chain[r][j]);
+                }
             }
+            chain = [[simd.splat_f32s(0.0); NV]; MR];
+            acc.len = 0;
         }
     }
+    acc.partial = chain;
 }
 
 /// The kernel taps a register tile accumulates over: size, dilation, and whether each kernel
@@ -97,7 +140,7 @@ pub(crate) unsafe fn gemm_f32_taps<S: Simd, const MR: usize, const NV: usize>(
     k: usize,
     row_at: impl Fn(usize, isize, isize) -> *const f32,
 ) -> [[S::f32s; NV]; MR] {
-    let mut acc = [[simd.splat_f32s(0.0); NV]; MR];
+    let mut acc = ChainedTile::new(simd, [[simd.splat_f32s(0.0); NV]; MR]);
     for ky in 0..taps.kh {
         let dy = (ky * taps.dilation_h) as isize;
         if taps.merge {
@@ -130,8 +173,9 @@ pub(crate) unsafe fn gemm_f32_taps<S: Simd, const MR: usize, const NV: usize>(
                 };
             }
         }
+        acc.end_chain(simd);
     }
-    acc
+    acc.sum(simd)
 }
 
 /// Where and how a tile is stored.
