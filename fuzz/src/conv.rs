@@ -57,7 +57,10 @@ fn tolerance(algorithm: Algorithm) -> (f64, f64) {
         | Algorithm::Grouped => (1e-4, 1e-4),
         // Winograd's error grows with the transform's magnitudes: as stated in
         // kernels/tests/winograd.rs, relative to the output's scale.
-        Algorithm::Winograd2x2 | Algorithm::Winograd4x4 => (2e-4, 2e-4),
+        Algorithm::Winograd2x2
+        | Algorithm::Winograd4x4
+        | Algorithm::GroupedWinograd2x2
+        | Algorithm::GroupedWinograd4x4 => (2e-4, 2e-4),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Grouped convolution against the f64 reference, on every ISA and thread count.
 
-use lineage_kernels::conv::grouped::conv2d_grouped_with;
+use lineage_kernels::conv::grouped::{
+    conv2d_grouped_winograd2x2_with, conv2d_grouped_winograd4x4_with, conv2d_grouped_with,
+};
 use lineage_kernels::testing::{check_on_every_isa_and_thread_count, conv_problems, ConvProblem, ConvSpace};
 use lineage_kernels::{
     conv2d, Algorithm, Conv2d, Conv2dParams, Epilogue, Isa, KernelError, Shape, TensorView, TensorViewMut,
@@ -59,6 +61,18 @@ proptest! {
         check(&problem)?;
     }
 
+    /// One dense Winograd convolution per group on channel slices (input/output margins give
+    /// pitches, residual included), against the reference. Winograd's error bounds: F(2x2) has
+    /// about half of direct's error, F(4x4) about 1.7x (kernels/tests/winograd.rs).
+    #[test]
+    fn winograd_per_group_matches_reference(problem in conv_problems(ConvSpace {
+        kh: 3..=3, kw: 3..=3, stride: 1..=1, dilation: 1..=1, hw: 1..=14,
+        ..grouped_space(9..=40, vec![2, 3, 4])
+    })) {
+        check_on_every_isa_and_thread_count(&problem, conv2d_grouped_winograd2x2_with, ATOL, RTOL)?;
+        check_on_every_isa_and_thread_count(&problem, conv2d_grouped_winograd4x4_with, 4.0 * ATOL, 4.0 * RTOL)?;
+    }
+
     /// Channel multiplier > 1 depthwise and groups = channels (one input channel per group).
     #[test]
     fn one_input_channel_per_group_matches_reference(problem in conv_problems(ConvSpace {
@@ -96,6 +110,30 @@ fn selects_grouped_for_groups_that_are_not_depthwise() {
         let conv = Conv2d::new(&p, input, &w, None).unwrap();
         assert_eq!(conv.algorithm(), Algorithm::Grouped, "{p:?}");
     }
+}
+
+/// AlexNet's conv4 shape (two towers of 192 channels, 3x3 at 13x13), the one the planner runs
+/// with Winograd per group, with a residual and pitched views.
+#[test]
+fn alexnet_towers_per_group_match_reference() {
+    let params = Conv2dParams { groups: 2, ..Conv2dParams::square(384, 384, 3, 1, 1) };
+    let input_shape = Shape::new(1, 13, 13, 384);
+    assert_eq!(
+        lineage_kernels::conv::select::select(Isa::Scalar, &params, input_shape).unwrap(),
+        Algorithm::GroupedWinograd2x2
+    );
+    let problem = ConvProblem {
+        params,
+        input_shape,
+        input_margin: (2, 1),
+        output_margin: (1, 3),
+        activation: lineage_kernels::Activation::Relu,
+        with_bias: true,
+        with_residual: true,
+        seed: 21,
+    };
+    check_on_every_isa_and_thread_count(&problem, conv2d_grouped_winograd2x2_with, 4.0 * ATOL, 4.0 * RTOL)
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]

@@ -72,3 +72,20 @@ fn exact_mode_plans_no_winograd_and_stays_close_to_the_default() {
         relative_error(&run(&exact, &x), &run(&default, &x).iter().map(|&v| v as f64).collect::<Vec<_>>());
     assert!(err < 1e-3, "exact vs default: {err:e}");
 }
+
+/// The per-group Winograd of alexnet_grouped's conv4 and conv5 is Winograd too: an exact plan
+/// runs those layers with the grouped kernel instead.
+#[test]
+fn exact_mode_keeps_winograd_out_of_grouped_convolutions() {
+    let net = models::by_name("alexnet_grouped").unwrap();
+    let input = Shape::new(1, 224, 224, 3);
+    let weights = random_weights(&net, 7);
+    let default = Plan::new(&net, &weights, input).unwrap();
+    let exact =
+        Plan::with_options(&net, &weights, input, &PlanOptions { exact: true, ..PlanOptions::default() })
+            .unwrap();
+    let count = |p: &Plan, name: &str| algorithms(p).iter().filter(|a| a.contains(name)).count();
+    assert_eq!(count(&default, "grouped-winograd"), 2, "default plan: {:?}", algorithms(&default));
+    assert_eq!(count(&exact, "winograd"), 0, "exact plan: {:?}", algorithms(&exact));
+    assert_eq!(count(&exact, "grouped"), 3, "exact plan: {:?}", algorithms(&exact));
+}

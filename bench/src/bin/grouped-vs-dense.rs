@@ -117,11 +117,11 @@ fn run(isas: Option<&str>, rounds: usize) -> Result<(), String> {
                 ConvCase::new(layer, isa, Algorithm::Grouped).map_err(fail)?,
                 ConvCase::new(half, isa, Algorithm::Direct).map_err(fail)?,
             ];
-            if chosen != Algorithm::Direct {
-                cases.push(ConvCase::new(half, isa, chosen).map_err(fail)?);
-            }
+            let planner_grouped = select(isa, &layer.params, layer.input).map_err(fail)?;
+            cases.push(ConvCase::new(half, isa, chosen).map_err(fail)?);
+            cases.push(ConvCase::new(layer, isa, planner_grouped).map_err(fail)?);
             let ms = rounds_ms(&mut cases, rounds, clock)?;
-            let planner = ms.get(2).copied().unwrap_or(ms[1]);
+            let planner = ms[2];
             println!(
                 "{:<28} {:<8} {:>11.3} {:>21.3} {:>8.2} {:>26} {:>8.2}",
                 layer.name,
@@ -131,6 +131,14 @@ fn run(isas: Option<&str>, rounds: usize) -> Result<(), String> {
                 ms[0] / (2.0 * ms[1]),
                 format!("{:.3} ({})", 2.0 * planner, chosen.name()),
                 ms[0] / (2.0 * planner),
+            );
+            println!(
+                "{:<28} {:<8} planner's grouped ({}): {:.3} ms, vs 2 x dense planner's: {:.2}",
+                "",
+                isa.name(),
+                planner_grouped.name(),
+                ms[3],
+                ms[3] / (2.0 * planner),
             );
         }
     }

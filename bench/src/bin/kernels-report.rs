@@ -121,7 +121,13 @@ fn run(opts: &Options) -> Result<Vec<Record>, String> {
                     base_gflops.push((algorithm, gflops));
                 }
                 let vs_base = base_gflops.iter().find(|(a, _)| *a == algorithm).map(|(_, g)| gflops / g);
-                let winograd = matches!(algorithm, Algorithm::Winograd2x2 | Algorithm::Winograd4x4);
+                let winograd = matches!(
+                    algorithm,
+                    Algorithm::Winograd2x2
+                        | Algorithm::Winograd4x4
+                        | Algorithm::GroupedWinograd2x2
+                        | Algorithm::GroupedWinograd4x4
+                );
                 let error = if winograd { Some(case.max_relative_error().map_err(fail)?) } else { None };
                 let mark = if selected == Some(algorithm) { "*" } else { "" };
                 println!(

@@ -29,6 +29,10 @@ const SERIES: [&str; 4] = ["#4e79a7", "#e15759", "#59a14f", "#b07aa1"];
 /// The category of a plan step: conv steps by the algorithm that runs them.
 pub fn category(step: &StepInfo) -> &'static str {
     if let Some(a) = step.algorithm {
+        // Grouped convolutions, whichever form runs them, share one colour.
+        if a.starts_with("grouped") {
+            return "grouped";
+        }
         return CATEGORIES.iter().map(|c| c.0).find(|&c| c == a).unwrap_or("other");
     }
     match step.kind {

@@ -209,3 +209,21 @@ impl Task<'_> {
         }
     }
 }
+
+super::entry_points!(
+    /// Grouped 3x3 stride-1 convolution as one dense Winograd F(2x2) convolution per group, on
+    /// the detected ISA; packs the weights on every call.
+    conv2d_grouped_winograd2x2,
+    /// [`conv2d_grouped_winograd2x2`] on an explicit ISA.
+    conv2d_grouped_winograd2x2_with,
+    super::Algorithm::GroupedWinograd2x2
+);
+
+super::entry_points!(
+    /// Grouped 3x3 stride-1 convolution as one dense Winograd F(4x4) convolution per group, on
+    /// the detected ISA; packs the weights on every call.
+    conv2d_grouped_winograd4x4,
+    /// [`conv2d_grouped_winograd4x4`] on an explicit ISA.
+    conv2d_grouped_winograd4x4_with,
+    super::Algorithm::GroupedWinograd4x4
+);

@@ -12,6 +12,7 @@ pub mod grouped;
 pub(crate) mod grouped_staged;
 mod implicit_gemm;
 mod io;
+mod per_group;
 pub mod pointwise;
 mod ring;
 pub mod select;
@@ -44,11 +45,17 @@ pub enum Algorithm {
     /// Any groups > 1: small groups share vectors (on replicated input at stride 1, else
     /// block-diagonal weights), large ones run a GEMM each.
     Grouped,
+    /// Groups > 1 with 3x3 stride-1 kernels, run as one dense Winograd F(2x2, 3x3) convolution
+    /// per group, one group after another on channel slices (few, large groups: AlexNet's two
+    /// towers at 13x13).
+    GroupedWinograd2x2,
+    /// As [`Algorithm::GroupedWinograd2x2`], with Winograd F(4x4, 3x3) per group.
+    GroupedWinograd4x4,
 }
 
 impl Algorithm {
     /// Every algorithm, for tests and reports that try each.
-    pub const ALL: [Algorithm; 7] = [
+    pub const ALL: [Algorithm; 9] = [
         Algorithm::Direct,
         Algorithm::Pointwise,
         Algorithm::Factorized,
@@ -56,6 +63,8 @@ impl Algorithm {
         Algorithm::Winograd4x4,
         Algorithm::Depthwise,
         Algorithm::Grouped,
+        Algorithm::GroupedWinograd2x2,
+        Algorithm::GroupedWinograd4x4,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +76,8 @@ impl Algorithm {
             Algorithm::Winograd4x4 => "winograd-f4x4",
             Algorithm::Depthwise => "depthwise",
             Algorithm::Grouped => "grouped",
+            Algorithm::GroupedWinograd2x2 => "grouped-winograd-f2x2",
+            Algorithm::GroupedWinograd4x4 => "grouped-winograd-f4x4",
         }
     }
 
@@ -79,6 +90,20 @@ impl Algorithm {
             Algorithm::Winograd2x2 | Algorithm::Winograd4x4 => winograd::supports(p),
             Algorithm::Depthwise => depthwise::supports(p),
             Algorithm::Grouped => grouped::supports(p),
+            Algorithm::GroupedWinograd2x2 | Algorithm::GroupedWinograd4x4 => {
+                grouped::supports(p)?;
+                winograd::supports(&per_group::group_params(p))
+            }
+        }
+    }
+
+    /// The dense algorithm each group runs, for the algorithms that run a dense convolution per
+    /// group.
+    pub fn per_group(self) -> Option<Algorithm> {
+        match self {
+            Algorithm::GroupedWinograd2x2 => Some(Algorithm::Winograd2x2),
+            Algorithm::GroupedWinograd4x4 => Some(Algorithm::Winograd4x4),
+            _ => None,
         }
     }
 }
@@ -90,6 +115,8 @@ enum Kernel {
     Winograd(PackedWinogradWeights),
     Depthwise(PackedDepthwiseWeights),
     Grouped(PackedGroupedWeights),
+    /// One dense convolution per group, each packed for its group's slice of the channels.
+    PerGroup(per_group::PerGroup),
 }
 
 /// A convolution with its weights packed once for one algorithm and ISA.
@@ -128,6 +155,10 @@ impl Conv2d {
             }
             Algorithm::Depthwise => Kernel::Depthwise(PackedDepthwiseWeights::new(isa, p, w, b)?),
             Algorithm::Grouped => Kernel::Grouped(PackedGroupedWeights::new(isa, p, w, b)?),
+            Algorithm::GroupedWinograd2x2 | Algorithm::GroupedWinograd4x4 => {
+                let dense = algorithm.per_group().unwrap_or(Algorithm::Direct);
+                Kernel::PerGroup(per_group::PerGroup::new(isa, dense, p, w, b)?)
+            }
         };
         Ok(Conv2d { algorithm, kernel })
     }
@@ -142,6 +173,7 @@ impl Conv2d {
             Kernel::Winograd(k) => k.params(),
             Kernel::Depthwise(k) => k.params(),
             Kernel::Grouped(k) => k.params(),
+            Kernel::PerGroup(k) => &k.params,
         }
     }
 
@@ -151,6 +183,7 @@ impl Conv2d {
             Kernel::Winograd(k) => k.isa(),
             Kernel::Depthwise(k) => k.isa(),
             Kernel::Grouped(k) => k.isa(),
+            Kernel::PerGroup(k) => k.isa,
         }
     }
 
@@ -161,6 +194,7 @@ impl Conv2d {
             Kernel::Winograd(k) => k.size_bytes(),
             Kernel::Depthwise(k) => k.size_bytes(),
             Kernel::Grouped(k) => k.size_bytes(),
+            Kernel::PerGroup(k) => k.groups.iter().map(Conv2d::packed_bytes).sum(),
         }
     }
 
@@ -169,6 +203,7 @@ impl Conv2d {
         self.params().output_shape(input)?;
         match &self.kernel {
             Kernel::Winograd(k) => winograd::workspace_len(k, input),
+            Kernel::PerGroup(k) => k.workspace_len(input),
             Kernel::Gemm(_) | Kernel::Depthwise(_) | Kernel::Grouped(_) => Ok(0),
         }
     }
@@ -220,6 +255,7 @@ impl Conv2d {
             Kernel::Winograd(k) => winograd::run(name, k, x, y, epilogue, workspace, spread),
             Kernel::Depthwise(k) => depthwise::run(name, k, x, y, epilogue, spread),
             Kernel::Grouped(k) => grouped::run(name, k, x, y, epilogue, spread),
+            Kernel::PerGroup(k) => k.run(name, x, y, epilogue, workspace, spread),
         }
     }
 
@@ -235,6 +271,12 @@ impl Conv2d {
             Kernel::Winograd(k) => k.params = p,
             Kernel::Depthwise(k) => k.params = p,
             Kernel::Grouped(k) => k.params = p,
+            Kernel::PerGroup(k) => {
+                k.params = p;
+                for group in &mut k.groups {
+                    *group = group.with_padding(pad)?;
+                }
+            }
         }
         Ok(padded)
     }

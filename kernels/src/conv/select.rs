@@ -35,6 +35,21 @@ const WINOGRAD_F4_MIN_C_IN: usize = 64;
 /// 128-256 channels 1.1-1.5x; with 32 channels the runs disagree (0.8x to 1.2x).
 const WINOGRAD_F2_MIN_CHANNELS: usize = 64;
 
+/// Fewest input and output channels per group, and most groups, for which a grouped
+/// convolution runs as one dense Winograd convolution per group when Winograd is what one
+/// group's dense convolution would take. Why 64: from `lanes` output channels per group on, the
+/// grouped kernel already runs each group as a dense GEMM of its own (`pack::grouped`), as fast
+/// as direct on one group (grouped-vs-dense, 2026-12-07: 0.99-1.00x), so Winograd's measured
+/// gain over direct carries over; 64 is a whole number of vectors on every ISA (4 on AVX-512)
+/// and the smallest channel count at which F(2x2) was measured faster on small images (the
+/// constant above). Narrower groups share vectors in the grouped kernel, which per-group dense
+/// convolutions could not. Why at most 4 groups: the groups run one after another, so many
+/// groups mean many small convolutions; only 2 (AlexNet's towers, 13x13, 192 channels per
+/// group: F(2x2) 1.08-1.35x faster than the grouped kernel) were measured. ResNeXt's 32 groups
+/// keep the grouped kernel.
+const PER_GROUP_MIN_CHANNELS: usize = 64;
+const PER_GROUP_MAX_GROUPS: usize = 4;
+
 /// Picks the algorithm for `p` on inputs of shape `input` on `isa`.
 ///
 /// The rules hold on every ISA measured: the ratios below are from the kernels report, 1
@@ -53,18 +68,19 @@ const WINOGRAD_F2_MIN_CHANNELS: usize = 64;
 /// | 3x3 stride 1, heavy weights, < 9 tiles (7x7) -> direct | 512@7: Zen 3 F(4x4) 0.88x, F(2x2) 0.92x (later runs ~1.0-1.2x); Xeon AVX-512 1.04-1.06x, F(2x2) 0.98x (level, and F(4x4) would add its error); Xeon AVX2 F(4x4) 1.40x, but AVX2 is not the default there |
 /// | anything else dense -> direct | implicit GEMM, no im2col copy |
 /// | groups = c_in = c_out -> depthwise | vectorized across channels, weights in registers |
+/// | 2-4 groups of >= 64 channels in and out whose dense conv takes Winograd -> grouped-winograd (the same variant per group) | AlexNet's conv4/conv5 towers (3x3, 192 channels per group at 13x13): the grouped kernel is as fast as direct per group, F(2x2) 1.08-1.35x faster (see the constants) |
 /// | other groups > 1 -> grouped | several small groups per vector, or a dense GEMM per group |
 ///
 /// Errors: F(2x2) has about half of direct's error, F(4x4) about 1.7x (the kernels report's
 /// "max err" column). The figures are ratios of one run each on shared machines.
-pub fn select(_isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Algorithm> {
+pub fn select(isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Algorithm> {
     let out = p.output_shape(input)?;
     if p.groups > 1 {
         if Algorithm::Depthwise.supports(p).is_ok() {
             return Ok(Algorithm::Depthwise);
         }
         Algorithm::Grouped.supports(p)?;
-        return Ok(Algorithm::Grouped);
+        return Ok(per_group_choice(isa, p, input)?.unwrap_or(Algorithm::Grouped));
     }
     for algorithm in [Algorithm::Pointwise, Algorithm::Factorized] {
         if algorithm.supports(p).is_ok() {
@@ -76,6 +92,21 @@ pub fn select(_isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Algorithm> {
     }
     Algorithm::Direct.supports(p)?;
     Ok(Algorithm::Direct)
+}
+
+/// The per-group Winograd algorithm for few, large groups whose one-group dense convolution
+/// would take Winograd (see [`PER_GROUP_MIN_CHANNELS`]), if any.
+fn per_group_choice(isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Option<Algorithm>> {
+    let (cig, cog) = (p.c_in_per_group(), p.c_out / p.groups);
+    if p.groups > PER_GROUP_MAX_GROUPS || cig < PER_GROUP_MIN_CHANNELS || cog < PER_GROUP_MIN_CHANNELS {
+        return Ok(None);
+    }
+    let group = super::per_group::group_params(p);
+    Ok(match select(isa, &group, Shape { c: cig, ..input })? {
+        Algorithm::Winograd2x2 => Some(Algorithm::GroupedWinograd2x2),
+        Algorithm::Winograd4x4 => Some(Algorithm::GroupedWinograd4x4),
+        _ => None,
+    })
 }
 
 /// The Winograd variant measured faster than direct for this layer, if any (see the constants).
@@ -127,5 +158,24 @@ mod tests {
         assert_eq!(pick(32, 32, 14, 1), Algorithm::Direct);
         assert_eq!(pick(3, 64, 224, 1), Algorithm::Direct);
         assert_eq!(pick(64, 64, 56, 2), Algorithm::Direct);
+    }
+
+    fn pick_grouped(c_in: usize, c_out: usize, groups: usize, hw: usize, k: usize) -> Algorithm {
+        let p = Conv2dParams { groups, ..Conv2dParams::square(c_in, c_out, k, 1, k / 2) };
+        select(Isa::Scalar, &p, Shape::new(1, hw, hw, c_in)).unwrap()
+    }
+
+    #[test]
+    fn few_large_groups_take_winograd_per_group() {
+        // AlexNet's conv4 and conv5 (two towers at 13x13) and a 4-tower layer at 56x56.
+        assert_eq!(pick_grouped(384, 384, 2, 13, 3), Algorithm::GroupedWinograd2x2);
+        assert_eq!(pick_grouped(384, 256, 2, 13, 3), Algorithm::GroupedWinograd2x2);
+        assert_eq!(pick_grouped(256, 256, 4, 56, 3), Algorithm::GroupedWinograd4x4);
+        // conv2 (5x5), narrow groups, many groups and 7x7 heavy groups keep the grouped kernel.
+        assert_eq!(pick_grouped(96, 256, 2, 27, 5), Algorithm::Grouped);
+        assert_eq!(pick_grouped(96, 96, 2, 13, 3), Algorithm::Grouped);
+        assert_eq!(pick_grouped(2048, 2048, 32, 7, 3), Algorithm::Grouped);
+        assert_eq!(pick_grouped(1024, 1024, 2, 7, 3), Algorithm::Grouped);
+        assert_eq!(pick_grouped(384, 384, 2, 13, 1), Algorithm::Grouped);
     }
 }

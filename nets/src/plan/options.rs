@@ -93,6 +93,8 @@ impl PlanOptions {
     pub(crate) fn algorithm(&self, selected: Algorithm) -> Algorithm {
         match selected {
             Algorithm::Winograd2x2 | Algorithm::Winograd4x4 if self.exact => Algorithm::Direct,
+            // The grouped kernel runs each group with direct's engine, at direct's speed.
+            Algorithm::GroupedWinograd2x2 | Algorithm::GroupedWinograd4x4 if self.exact => Algorithm::Grouped,
             other => other,
         }
     }
