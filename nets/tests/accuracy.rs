@@ -6,7 +6,8 @@
 //! mode measures them), so activations stay normalized through every depth.
 //! The default plan must stay within 1.5x PyTorch's error, the exact plan within 1.0x.
 //! Inputs are below the default size where the family allows it (the interpreter is slow);
-//! `--nocapture` prints the table of the README.
+//! `--nocapture` prints the table of the README. The tests' names end in `_vs_f64`: the f64
+//! interpreter takes minutes a model under emulation, so `.ci/run` skips them under qemu.
 
 mod common;
 
@@ -76,56 +77,56 @@ fn check(model: &str, size: usize) {
 }
 
 #[test]
-fn alexnet_original() {
+fn alexnet_original_vs_f64() {
     check("alexnet_original", 224);
 }
 
 #[test]
-fn zfnet() {
+fn zfnet_vs_f64() {
     check("zfnet", 224);
 }
 
 #[test]
-fn vgg16() {
+fn vgg16_vs_f64() {
     check("vgg16", 112);
 }
 
 #[test]
-fn googlenet() {
+fn googlenet_vs_f64() {
     check("googlenet", 160);
 }
 
 #[test]
-fn resnet50() {
+fn resnet50_vs_f64() {
     check("resnet50", 160);
 }
 
 #[test]
-fn inception_v3() {
+fn inception_v3_vs_f64() {
     check("inception_v3", 203);
 }
 
 #[test]
-fn inception_v4() {
+fn inception_v4_vs_f64() {
     check("inception_v4", 203);
 }
 
 #[test]
-fn resnext50_32x4d() {
+fn resnext50_32x4d_vs_f64() {
     check("resnext50_32x4d", 160);
 }
 
 #[test]
-fn densenet121() {
+fn densenet121_vs_f64() {
     check("densenet121", 160);
 }
 
 #[test]
-fn mobilenet_v1() {
+fn mobilenet_v1_vs_f64() {
     check("mobilenet_v1", 160);
 }
 
 #[test]
-fn mobilenet_v2() {
+fn mobilenet_v2_vs_f64() {
     check("mobilenet_v2", 160);
 }
