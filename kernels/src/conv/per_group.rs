@@ -11,6 +11,7 @@ use super::{Algorithm, Conv2d};
 use crate::epilogue::Epilogue;
 use crate::error::{KernelError, Result};
 use crate::isa::Isa;
+use crate::pack::check_weight_and_bias;
 use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 
@@ -33,30 +34,10 @@ impl PerGroup {
     /// convolution `p` as `p.groups` dense convolutions of algorithm `dense`. The caller has
     /// checked that `p` is a valid grouped convolution.
     pub fn new(isa: Isa, dense: Algorithm, p: &Conv2dParams, w: &[f32], b: Option<&[f32]>) -> Result<Self> {
-        let layer = format!("grouped conv ({} per group)", dense.name());
-        let need = p.weight_len()?;
-        if w.len() != need {
-            return Err(KernelError::ShapeMismatch(format!(
-                "{layer}: {} weights, expected {need} ({} x {} x {} x {})",
-                w.len(),
-                p.c_out,
-                p.c_in_per_group(),
-                p.kh,
-                p.kw
-            )));
-        }
-        if let Some(b) = b {
-            if b.len() != p.c_out {
-                return Err(KernelError::ShapeMismatch(format!(
-                    "{layer}: {} bias values, expected c_out = {}",
-                    b.len(),
-                    p.c_out
-                )));
-            }
-        }
+        check_weight_and_bias(p, w.len(), b)?;
         let gp = group_params(p);
         // Group g's filters are output channels g * c_out/groups.., contiguous in OIHW.
-        let per_group = need / p.groups;
+        let per_group = w.len() / p.groups;
         let groups = (0..p.groups)
             .map(|g| {
                 let wg = &w[g * per_group..(g + 1) * per_group];
@@ -68,7 +49,7 @@ impl PerGroup {
     }
 
     fn group_input(&self, input: Shape) -> Shape {
-        Shape { c: self.params.c_in / self.groups.len().max(1), ..input }
+        Shape { c: group_params(&self.params).c_in, ..input }
     }
 
     /// The largest workspace of any group (they run one after another on the same workspace).
@@ -103,7 +84,7 @@ impl PerGroup {
             )));
         }
         epilogue.check(layer, out)?;
-        let (cig, cog) = (p.c_in / self.groups.len(), p.c_out / self.groups.len());
+        let Conv2dParams { c_in: cig, c_out: cog, .. } = group_params(p);
         for (g, conv) in self.groups.iter().enumerate() {
             let xg = x.channels(g * cig, cig)?;
             let mut yg = y.channels_mut(g * cog, cog)?;
