@@ -98,6 +98,21 @@ pub const LAYERS: &[Layer] = &[
     grouped3x3("resnext50/g32x3x3/256@28", 256, 32, 1, 28),
     grouped3x3("resnext50/g32x3x3/512@14", 512, 32, 1, 14),
     grouped3x3("resnext50/g32x3x3/1024@7", 1024, 32, 1, 7),
+    // DenseNet-121's 3x3 growth layers (128 -> 32 channels) in blocks 1-4, and two of its 1x1
+    // bottlenecks (concatenated features -> 128).
+    conv("densenet121/3x3/128-32@56", (128, 32), (3, 3), 1, SAME3, 56),
+    conv("densenet121/3x3/128-32@28", (128, 32), (3, 3), 1, SAME3, 28),
+    conv("densenet121/3x3/128-32@14", (128, 32), (3, 3), 1, SAME3, 14),
+    conv("densenet121/3x3/128-32@7", (128, 32), (3, 3), 1, SAME3, 7),
+    conv("densenet121/1x1/256-128@56", (256, 128), (1, 1), 1, NONE, 56),
+    conv("densenet121/1x1/1024-128@14", (1024, 128), (1, 1), 1, NONE, 14),
+    // Inception v3's 3x3 stem at 299 (32 -> 32, 32 -> 64) and a 3x3 branch (96 -> 96 at 35),
+    // GoogLeNet's narrowest 3x3 branch (96 -> 128 at 28): Winograd's transforms are shared by
+    // fewer output channels than in ResNet.
+    conv("inception3/3x3/32-32@147", (32, 32), (3, 3), 1, NONE, 149),
+    conv("inception3/3x3/32-64@147", (32, 64), (3, 3), 1, SAME3, 147),
+    conv("inception3/3x3/96-96@35", (96, 96), (3, 3), 1, SAME3, 35),
+    conv("googlenet/3x3/96-128@28", (96, 128), (3, 3), 1, SAME3, 28),
     // AlexNet 2012's two towers (alexnet_grouped): conv2, conv4, conv5 in 2 groups of 128-192
     // output channels, and one tower's dense half of each (`grouped-vs-dense` compares them).
     grouped("alexnet/g2-5x5/96-256@27", (96, 256), 5, 2, 27),

@@ -23,6 +23,7 @@
 //! ```
 
 pub mod conv;
+pub mod cpu;
 pub mod epilogue;
 pub mod error;
 pub mod isa;
@@ -36,6 +37,7 @@ pub mod testing;
 mod ukernel;
 
 pub use conv::{conv2d, Algorithm, Conv2d};
+pub use cpu::Cpu;
 pub use epilogue::{Activation, Epilogue};
 pub use error::{KernelError, Result};
 pub use isa::Isa;

@@ -1,6 +1,7 @@
 //! Which algorithm runs which convolution: the one table of rules, each with the measurement
 //! that justifies it (from `cargo run --release -p lineage-bench --bin kernels-report`).
 
+use crate::cpu::Cpu;
 use crate::error::Result;
 use crate::isa::Isa;
 use crate::params::Conv2dParams;
@@ -50,12 +51,35 @@ const WINOGRAD_F2_MIN_CHANNELS: usize = 64;
 const PER_GROUP_MIN_CHANNELS: usize = 64;
 const PER_GROUP_MAX_GROUPS: usize = 4;
 
+/// Zen 4's Winograd rules (`kernels-report --isa avx2,avx512`, AMD EPYC family 19h model 11h,
+/// 1 thread, two runs 2026-12-07; ratios are Winograd's speed over direct, F(2x2) / F(4x4) on
+/// AVX-512 first). Winograd gains much less there than on the machines above, most where few
+/// channels share each tile's transforms: 128 -> 32 (DenseNet's growth layers) 0.81-0.90x /
+/// 0.63-0.84x at 56 down to 7 (AVX2: 0.47-0.81x), 32 -> 32 and 32 -> 64 (Inception v3's stem)
+/// 0.71x, 0.96x / 0.55x, 0.71x, 64 -> 64 at 56 0.95-1.08x / 0.78-1.07x (AVX2 0.84-0.89x); with
+/// 96 channels and more it wins: 96 at 35 1.12x / 1.07x, 96 -> 128 at 28 1.47x / 1.52x, 192 at 13
+/// 1.40x / 1.31x, 512 at 7 1.35-1.38x / 1.40-1.44x, and F(4x4) pulls ahead only with 256
+/// channels at 56 (1.55-1.74x / 2.08-2.13x), level at 128 on 28 (1.47-1.50x / 1.48-1.54x). On
+/// AVX2, F(2x2) beats F(4x4) on every layer (128 at 28 1.30x / 1.18x, 256 at 56 1.53-1.70x /
+/// 1.14-1.40x).
+const ZEN4_AVX512_MIN_CHANNELS: usize = 64;
+const ZEN4_AVX2_MIN_CHANNELS: usize = 96;
+/// Fewest output channels and tiles (28x28) for F(4x4) on Zen 4's AVX-512, where it ties or
+/// beats F(2x2): F(4x4) saves GEMM work and spends it on transforms, and each tile's input
+/// transform is shared by every output channel (64 -> 64 at 56 and 96 at 35 F(2x2), 96 -> 128
+/// at 28 and up F(4x4)).
+const ZEN4_F4_MIN_C_OUT: usize = 128;
+const ZEN4_F4_MIN_TILES: usize = 49;
+
 /// Picks the algorithm for `p` on inputs of shape `input` on `isa`.
 ///
 /// The rules hold on every ISA measured: the ratios below are from the kernels report, 1
 /// thread, on a Zen 3 EPYC (AVX2, 2026-11-29) and on a Sapphire-Rapids-class Xeon (AVX-512 and
 /// AVX2 in the same run, 2026-12-06; probe 215 and 114 GFLOP/s). Where an ISA would want a
 /// different rule, that is said in its row; none is taken on a machine it was not measured on.
+/// A Zen 4 ([`Cpu::Zen4`]) takes Winograd by rules of its own, measured on it (see
+/// `ZEN4_AVX512_MIN_CHANNELS`): Winograd from 64 channels in and out (96 on AVX2), F(4x4) only
+/// from 128 output channels on 28x28 and larger with AVX-512, F(2x2) otherwise, at any size.
 ///
 /// | rule | why (Winograd's speed over direct) |
 /// |---|---|
@@ -74,20 +98,29 @@ const PER_GROUP_MAX_GROUPS: usize = 4;
 /// Errors: F(2x2) has about half of direct's error, F(4x4) about 1.7x (the kernels report's
 /// "max err" column). The figures are ratios of one run each on shared machines.
 pub fn select(isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Algorithm> {
+    select_on(Cpu::detect(), isa, p, input)
+}
+
+/// [`select`] for a CPU of kind `cpu`.
+fn select_on(cpu: Cpu, isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Algorithm> {
     let out = p.output_shape(input)?;
     if p.groups > 1 {
         if Algorithm::Depthwise.supports(p).is_ok() {
             return Ok(Algorithm::Depthwise);
         }
         Algorithm::Grouped.supports(p)?;
-        return Ok(per_group_choice(isa, p, input)?.unwrap_or(Algorithm::Grouped));
+        return Ok(per_group_choice(cpu, isa, p, input)?.unwrap_or(Algorithm::Grouped));
     }
     for algorithm in [Algorithm::Pointwise, Algorithm::Factorized] {
         if algorithm.supports(p).is_ok() {
             return Ok(algorithm);
         }
     }
-    if let Some(winograd) = winograd_choice(p, out) {
+    let winograd = match (cpu, isa) {
+        (Cpu::Zen4, Isa::Avx2 | Isa::Avx512) => zen4_winograd_choice(isa, p, out),
+        _ => winograd_choice(p, out),
+    };
+    if let Some(winograd) = winograd {
         return Ok(winograd);
     }
     Algorithm::Direct.supports(p)?;
@@ -96,13 +129,13 @@ pub fn select(isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Algorithm> {
 
 /// The per-group Winograd algorithm for few, large groups whose one-group dense convolution
 /// would take Winograd (see [`PER_GROUP_MIN_CHANNELS`]), if any.
-fn per_group_choice(isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Option<Algorithm>> {
+fn per_group_choice(cpu: Cpu, isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Option<Algorithm>> {
     let (cig, cog) = (p.c_in_per_group(), p.c_out / p.groups);
     if p.groups > PER_GROUP_MAX_GROUPS || cig < PER_GROUP_MIN_CHANNELS || cog < PER_GROUP_MIN_CHANNELS {
         return Ok(None);
     }
     let group = super::per_group::group_params(p);
-    Ok(match select(isa, &group, Shape { c: cig, ..input })? {
+    Ok(match select_on(cpu, isa, &group, Shape { c: cig, ..input })? {
         Algorithm::Winograd2x2 => Some(Algorithm::GroupedWinograd2x2),
         Algorithm::Winograd4x4 => Some(Algorithm::GroupedWinograd4x4),
         _ => None,
@@ -126,13 +159,49 @@ fn winograd_choice(p: &Conv2dParams, out: Shape) -> Option<Algorithm> {
     }
 }
 
+/// Zen 4's Winograd variant for this layer, if any (see [`ZEN4_AVX512_MIN_CHANNELS`]).
+fn zen4_winograd_choice(isa: Isa, p: &Conv2dParams, out: Shape) -> Option<Algorithm> {
+    Algorithm::Winograd2x2.supports(p).ok()?;
+    let channels = p.c_in.min(p.c_out);
+    let tiles = out.n.saturating_mul(out.h.div_ceil(4)).saturating_mul(out.w.div_ceil(4));
+    let min_channels = if isa == Isa::Avx512 { ZEN4_AVX512_MIN_CHANNELS } else { ZEN4_AVX2_MIN_CHANNELS };
+    if channels < min_channels {
+        None
+    } else if isa == Isa::Avx512 && p.c_out >= ZEN4_F4_MIN_C_OUT && tiles >= ZEN4_F4_MIN_TILES {
+        Some(Algorithm::Winograd4x4)
+    } else {
+        Some(Algorithm::Winograd2x2)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn pick(c_in: usize, c_out: usize, hw: usize, stride: usize) -> Algorithm {
         let p = Conv2dParams::square(c_in, c_out, 3, stride, 1);
-        select(Isa::Scalar, &p, Shape::new(1, hw, hw, c_in)).unwrap()
+        select_on(Cpu::Other, Isa::Scalar, &p, Shape::new(1, hw, hw, c_in)).unwrap()
+    }
+
+    fn pick_zen4(isa: Isa, c_in: usize, c_out: usize, hw: usize) -> Algorithm {
+        let p = Conv2dParams::square(c_in, c_out, 3, 1, 1);
+        select_on(Cpu::Zen4, isa, &p, Shape::new(1, hw, hw, c_in)).unwrap()
+    }
+
+    #[test]
+    fn zen4_takes_winograd_where_it_was_measured_faster_there() {
+        use Algorithm::{Direct, Winograd2x2 as F2, Winograd4x4 as F4};
+        let avx512 = |c_in, c_out, hw| pick_zen4(Isa::Avx512, c_in, c_out, hw);
+        // DenseNet's growth layers and Inception v3's stem: direct.
+        assert_eq!([avx512(128, 32, 56), avx512(128, 32, 7), avx512(32, 64, 147)], [Direct; 3]);
+        assert_eq!([avx512(64, 64, 56), avx512(96, 96, 35), avx512(512, 512, 7)], [F2; 3]);
+        assert_eq!([avx512(128, 128, 28), avx512(256, 256, 56), avx512(64, 192, 56)], [F4; 3]);
+        let avx2 = |c_in, c_out, hw| pick_zen4(Isa::Avx2, c_in, c_out, hw);
+        assert_eq!([avx2(64, 64, 56), avx2(128, 32, 56)], [Direct; 2]);
+        assert_eq!([avx2(96, 96, 35), avx2(256, 256, 56)], [F2; 2]);
+        // The scalar ISA (tests) keeps the general rules on a Zen 4 too.
+        let p = Conv2dParams::square(256, 256, 3, 1, 1);
+        assert_eq!(select_on(Cpu::Zen4, Isa::Scalar, &p, Shape::new(1, 56, 56, 256)).unwrap(), F4);
     }
 
     #[test]
@@ -162,7 +231,7 @@ mod tests {
 
     fn pick_grouped(c_in: usize, c_out: usize, groups: usize, hw: usize, k: usize) -> Algorithm {
         let p = Conv2dParams { groups, ..Conv2dParams::square(c_in, c_out, k, 1, k / 2) };
-        select(Isa::Scalar, &p, Shape::new(1, hw, hw, c_in)).unwrap()
+        select_on(Cpu::Other, Isa::Scalar, &p, Shape::new(1, hw, hw, c_in)).unwrap()
     }
 
     #[test]
