@@ -108,9 +108,11 @@ fn resnet50_plan_fuses_every_residual_add_and_reuses_memory() {
     assert_eq!(steps.iter().filter(|s| s.kind == "add").count(), 0);
     assert_eq!(steps.len(), 53 + 3 - 16 + 16);
     // Largest activation: 112x112x64 (conv1) or 56x56x256; three of those live at once at
-    // most, so the arena stays far below the sum of all activations (~40 MB).
+    // most (9.6 MB), so the arena stays far below the sum of all activations (~40 MB). It also
+    // holds the largest convolution scratch: Winograd's 16 slots, up to 6.3 MB where the
+    // 64-channel 56x56 layers take F(2x2) (Zen 4's rules).
     let mb = plan.arena_bytes() as f64 / 1e6;
-    assert!(mb < 12.0, "arena {mb} MB");
+    assert!(mb < 16.0, "arena {mb} MB");
     assert!(plan.packed_weight_bytes() >= 25_000_000 * 4);
     assert_eq!(plan.output_shape(), Shape::new(1, 1, 1, 1000));
 }

@@ -471,9 +471,10 @@ fn print_profile(plan: &Plan, ws: &mut Workspace, x: &[f32], runs: usize) -> Res
         }
     }
     groups.sort_by(|a, b| b.1.total_cmp(&a.1));
-    println!("time by kind over {runs} profiled runs:");
+    // Milliseconds as well as shares, so that profiles at 1 and 2 threads compare kind by kind.
+    println!("time by kind over {runs} profiled runs (share, ms per run):");
     for (key, t, n) in &groups {
-        println!("  {:>5.1}%  {n:>3} x {key}", 100.0 * t / total);
+        println!("  {:>5.1}% {:>8.3}  {n:>3} x {key}", 100.0 * t / total, 1e3 * t / runs as f64);
     }
     let mut order: Vec<usize> = (0..steps.len()).collect();
     order.sort_by(|&a, &b| seconds[b].total_cmp(&seconds[a]));
@@ -482,8 +483,9 @@ fn print_profile(plan: &Plan, ws: &mut Workspace, x: &[f32], runs: usize) -> Res
         let s = &steps[i];
         let o = s.output;
         println!(
-            "  {:>5.1}%  {:<28} {:<10} -> {}x{}x{}",
+            "  {:>5.1}% {:>8.3}  {:<28} {:<10} -> {}x{}x{}",
             100.0 * seconds[i] / total,
+            1e3 * seconds[i] / runs as f64,
             s.name,
             s.algorithm.unwrap_or(s.kind),
             o.c,
