@@ -50,13 +50,12 @@ fn probe() -> Cpu {
     Cpu::Other
 }
 
-#[cfg(test)]
+// x86 only: under qemu-user an aarch64 test would read the x86 host's /proc/cpuinfo.
+#[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::Cpu;
 
-    /// The CPUID probe against the kernel's own reading of the CPU, where Linux gives one (x86
-    /// only: under qemu-user an aarch64 test would read the x86 host's file).
-    #[cfg(target_arch = "x86_64")]
+    /// The CPUID probe against the kernel's own reading of the CPU, where Linux gives one.
     #[test]
     fn detect_agrees_with_proc_cpuinfo() {
         let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else { return };
