@@ -117,8 +117,9 @@ fn select_on(cpu: Cpu, isa: Isa, p: &Conv2dParams, input: Shape) -> Result<Algor
         }
     }
     let winograd = match (cpu, isa) {
-        (Cpu::Zen4, Isa::Avx2 | Isa::Avx512) => zen4_winograd_choice(isa, p, out),
-        _ => winograd_choice(p, out),
+        _ if Algorithm::Winograd4x4.supports(p).is_err() => None,
+        (Cpu::Zen4, Isa::Avx2 | Isa::Avx512) => zen4_winograd_choice(isa, p, f4_tiles(out)),
+        _ => winograd_choice(p, f4_tiles(out)),
     };
     if let Some(winograd) = winograd {
         return Ok(winograd);
@@ -142,11 +143,16 @@ fn per_group_choice(cpu: Cpu, isa: Isa, p: &Conv2dParams, input: Shape) -> Resul
     })
 }
 
-/// The Winograd variant measured faster than direct for this layer, if any (see the constants).
-fn winograd_choice(p: &Conv2dParams, out: Shape) -> Option<Algorithm> {
-    Algorithm::Winograd4x4.supports(p).ok()?;
+/// F(4x4) output tiles of an output of shape `out` (over the batch): the image size the rules
+/// weigh.
+fn f4_tiles(out: Shape) -> usize {
+    out.n.saturating_mul(out.h.div_ceil(4)).saturating_mul(out.w.div_ceil(4))
+}
+
+/// The Winograd variant measured faster than direct for a layer that Winograd supports, with
+/// `tiles` F(4x4) tiles, if any (see the constants).
+fn winograd_choice(p: &Conv2dParams, tiles: usize) -> Option<Algorithm> {
     let channels = p.c_in.min(p.c_out);
-    let tiles = out.n.saturating_mul(out.h.div_ceil(4)).saturating_mul(out.w.div_ceil(4));
     let heavy = p.c_in.saturating_mul(p.c_out) > WINOGRAD_HEAVY_WEIGHTS;
     if channels < WINOGRAD_MIN_CHANNELS {
         None
@@ -159,11 +165,10 @@ fn winograd_choice(p: &Conv2dParams, out: Shape) -> Option<Algorithm> {
     }
 }
 
-/// Zen 4's Winograd variant for this layer, if any (see [`ZEN4_AVX512_MIN_CHANNELS`]).
-fn zen4_winograd_choice(isa: Isa, p: &Conv2dParams, out: Shape) -> Option<Algorithm> {
-    Algorithm::Winograd2x2.supports(p).ok()?;
+/// Zen 4's Winograd variant for a layer that Winograd supports, with `tiles` F(4x4) tiles, if
+/// any (see [`ZEN4_AVX512_MIN_CHANNELS`]).
+fn zen4_winograd_choice(isa: Isa, p: &Conv2dParams, tiles: usize) -> Option<Algorithm> {
     let channels = p.c_in.min(p.c_out);
-    let tiles = out.n.saturating_mul(out.h.div_ceil(4)).saturating_mul(out.w.div_ceil(4));
     let min_channels = if isa == Isa::Avx512 { ZEN4_AVX512_MIN_CHANNELS } else { ZEN4_AVX2_MIN_CHANNELS };
     if channels < min_channels {
         None
