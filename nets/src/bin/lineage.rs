@@ -444,17 +444,29 @@ fn bench(
     Ok(())
 }
 
-/// Shares of the run time by step kind and algorithm, and the slowest steps, over `runs` runs.
+/// Shares of the run time by step kind and algorithm, and the slowest steps: each step's median
+/// over `runs` runs, so that an interrupted run (a shared machine, a descheduled thread) does not
+/// move the profile, and profiles at 1 and 2 threads compare step by step.
 fn print_profile(plan: &Plan, ws: &mut Workspace, x: &[f32], runs: usize) -> Result<(), NetError> {
     let steps = plan.steps();
-    let mut seconds = vec![0.0; steps.len()];
+    let mut samples = vec![vec![0.0; runs]; steps.len()];
+    let mut one = vec![0.0; steps.len()];
     let pool = ws.pool();
     pool.install(|| -> Result<(), NetError> {
-        for _ in 0..runs {
-            plan.run_profiled(Input::Nchw(x), ws, &mut seconds)?;
+        for r in 0..runs {
+            one.fill(0.0);
+            plan.run_profiled(Input::Nchw(x), ws, &mut one)?;
+            samples.iter_mut().zip(&one).for_each(|(s, t)| s[r] = *t);
         }
         Ok(())
     })?;
+    let seconds: Vec<f64> = samples
+        .iter_mut()
+        .map(|s| {
+            s.sort_by(f64::total_cmp);
+            s[s.len() / 2]
+        })
+        .collect();
     let total: f64 = seconds.iter().sum();
     let mut groups: Vec<(String, f64, usize)> = Vec::new();
     for (s, t) in steps.iter().zip(&seconds) {
@@ -472,9 +484,9 @@ fn print_profile(plan: &Plan, ws: &mut Workspace, x: &[f32], runs: usize) -> Res
     }
     groups.sort_by(|a, b| b.1.total_cmp(&a.1));
     // Milliseconds as well as shares, so that profiles at 1 and 2 threads compare kind by kind.
-    println!("time by kind over {runs} profiled runs (share, ms per run):");
+    println!("time by kind, step medians over {runs} profiled runs (share, ms; sum {:.3} ms):", 1e3 * total);
     for (key, t, n) in &groups {
-        println!("  {:>5.1}% {:>8.3}  {n:>3} x {key}", 100.0 * t / total, 1e3 * t / runs as f64);
+        println!("  {:>5.1}% {:>8.3}  {n:>3} x {key}", 100.0 * t / total, 1e3 * t);
     }
     let mut order: Vec<usize> = (0..steps.len()).collect();
     order.sort_by(|&a, &b| seconds[b].total_cmp(&seconds[a]));
@@ -485,7 +497,7 @@ fn print_profile(plan: &Plan, ws: &mut Workspace, x: &[f32], runs: usize) -> Res
         println!(
             "  {:>5.1}% {:>8.3}  {:<28} {:<10} -> {}x{}x{}",
             100.0 * seconds[i] / total,
-            1e3 * seconds[i] / runs as f64,
+            1e3 * seconds[i],
             s.name,
             s.algorithm.unwrap_or(s.kind),
             o.c,
