@@ -31,6 +31,7 @@ pub mod ops;
 pub mod pack;
 pub mod params;
 pub mod reference;
+mod spread;
 pub mod tensor;
 #[cfg(feature = "testing")]
 pub mod testing;

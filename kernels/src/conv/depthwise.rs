@@ -23,11 +23,11 @@ use pulp::{Simd, WithSimd};
 
 use super::io::{ConvIo, Job};
 use super::ring::{image_columns, Ring};
-use super::spread::Spread;
 use crate::epilogue::{Activation, Epilogue};
 use crate::error::Result;
 use crate::pack::PackedDepthwiseWeights;
 use crate::params::Conv2dParams;
+use crate::spread::Spread;
 use crate::tensor::{TensorView, TensorViewMut};
 use crate::ukernel::dwconv::{
     dwconv_f32_pixel, dwconv_f32_row, dwconv_f32_row_run, load_channels, TileRows, Window,

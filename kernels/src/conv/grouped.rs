@@ -15,11 +15,11 @@ use pulp::{Simd, WithSimd};
 
 use super::implicit_gemm::split_tail;
 use super::io::{ConvIo, Job};
-use super::spread::Spread;
 use crate::epilogue::Epilogue;
 use crate::error::Result;
 use crate::pack::PackedGroupedWeights;
 use crate::params::Conv2dParams;
+use crate::spread::Spread;
 use crate::tensor::{TensorView, TensorViewMut};
 use crate::ukernel::gemm::{gemm_f32_store, gemm_f32_taps, Taps, TileStore};
 use crate::ukernel::simd::array_from_fn;

@@ -13,11 +13,11 @@ use pulp::{Simd, WithSimd};
 
 use super::io::{ConvIo, Job};
 use super::ring::{image_columns, Ring};
-use super::spread::Spread;
 use crate::epilogue::Epilogue;
 use crate::error::Result;
 use crate::pack::PackedGemmWeights;
 use crate::params::Padding;
+use crate::spread::Spread;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::gemm::{
     gemm_f32_accumulate, gemm_f32_store, gemm_f32_taps, ChainedTile, Taps, TileStore,

@@ -9,7 +9,7 @@ use crate::params::Conv2dParams;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::row_store::RowStore;
 
-use super::spread::Spread;
+use crate::spread::Spread;
 
 pub(crate) struct ConvIo {
     pub x: *const f32,

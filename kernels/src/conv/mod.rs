@@ -16,7 +16,6 @@ mod per_group;
 pub mod pointwise;
 mod ring;
 pub mod select;
-mod spread;
 pub mod winograd;
 
 use crate::epilogue::Epilogue;
@@ -24,8 +23,8 @@ use crate::error::Result;
 use crate::isa::Isa;
 use crate::pack::{PackedDepthwiseWeights, PackedGemmWeights, PackedGroupedWeights, PackedWinogradWeights};
 use crate::params::{Conv2dParams, Padding};
+use crate::spread::Spread;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
-use spread::Spread;
 
 /// The convolution algorithms of the crate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

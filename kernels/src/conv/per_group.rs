@@ -6,13 +6,13 @@
 //! direct (Winograd) beats the grouped kernel's own dense GEMM per group: see
 //! [`super::select`] for when it is chosen.
 
-use super::spread::Spread;
 use super::{Algorithm, Conv2d};
 use crate::epilogue::Epilogue;
 use crate::error::{KernelError, Result};
 use crate::isa::Isa;
 use crate::pack::check_weight_and_bias;
 use crate::params::Conv2dParams;
+use crate::spread::Spread;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 
 /// One group's dense convolution: the grouped params with one group's channels and groups = 1.

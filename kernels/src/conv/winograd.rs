@@ -21,11 +21,11 @@
 use pulp::{Simd, WithSimd};
 
 use super::io::ConvIo;
-use super::spread::Spread;
 use crate::epilogue::Epilogue;
 use crate::error::{checked_product, KernelError, Result};
 use crate::pack::PackedWinogradWeights;
 use crate::params::Conv2dParams;
+use crate::spread::Spread;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::gemm::{gemm_f32_accumulate, ChainedTile};
 use crate::ukernel::tiles::{by_gemm_tile, by_gemm_width, gemm_rows, max_nv};

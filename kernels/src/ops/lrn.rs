@@ -2,8 +2,8 @@
 //! `y_c = x_c / (k + alpha / size * sum_{j in window(c)} x_j^2)^beta`, where the window runs
 //! from `c - size / 2` to `c + (size - 1) / 2`, zero outside the channels.
 
+use crate::spread::Spread;
 use pulp::{Simd, WithSimd};
-use rayon::prelude::*;
 
 use crate::error::{KernelError, Result};
 use crate::isa::Isa;
@@ -90,7 +90,7 @@ impl WithSimd for RunAll<'_> {
         let job = self.job;
         let rows = job.shape.n * job.shape.h;
         let chunks = job.shape.c.div_ceil(CHANNEL_CHUNK);
-        (0..rows * chunks).into_par_iter().for_each(|t| {
+        Spread::Pool.for_each(rows * chunks, |t| {
             crate::isa::vectorize(simd, Task { job, row: t / chunks, chunk: t % chunks });
         });
     }

@@ -4,8 +4,8 @@
 //! Tasks are (image row) x (chunk of channels); their count depends only on the shape, and each
 //! value is computed by one task the same way, so results are identical for any thread count.
 
+use crate::spread::Spread;
 use pulp::{Simd, WithSimd};
-use rayon::prelude::*;
 
 use crate::error::{KernelError, Result};
 use crate::isa::Isa;
@@ -86,7 +86,7 @@ impl<M: ChannelMap> WithSimd for RunAll<'_, M> {
         let (job, map) = (self.job, self.map);
         let rows = job.shape.n * job.shape.h;
         let chunks = job.shape.c.div_ceil(CHANNEL_CHUNK);
-        (0..rows * chunks).into_par_iter().for_each(|t| {
+        Spread::Pool.for_each(rows * chunks, |t| {
             crate::isa::vectorize(simd, Task { job, map, row: t / chunks, chunk: t % chunks });
         });
     }

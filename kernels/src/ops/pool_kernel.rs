@@ -6,8 +6,8 @@
 //! `count_include_pad` either way and of adaptive pooling). Tasks are (output row) x (chunk of
 //! channels), a count that depends only on the shape.
 
+use crate::spread::Spread;
 use pulp::{Simd, WithSimd};
-use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::isa::Isa;
@@ -111,7 +111,7 @@ impl<const MAX: bool> WithSimd for RunAll<'_, MAX> {
         let job = self.job;
         let rows = job.out.n * job.out.h;
         let chunks = job.out.c.div_ceil(CHANNEL_CHUNK);
-        (0..rows * chunks).into_par_iter().for_each(|t| {
+        Spread::Pool.for_each(rows * chunks, |t| {
             crate::isa::vectorize(simd, Task::<MAX> { job, row: t / chunks, chunk: t % chunks });
         });
     }
