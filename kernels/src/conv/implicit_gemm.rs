@@ -26,8 +26,17 @@ use crate::ukernel::row_store::store_row;
 use crate::ukernel::simd::{array_from_fn, load, with_fixed_epilogue, FixedEpilogue};
 use crate::ukernel::tiles::{by_gemm_rows, by_gemm_width};
 
-/// Output pixels per task: a multiple of every tile height (4, 6, 8).
+/// Most output pixels per task: a multiple of every tile height (4, 6, 8).
 const BAND: usize = 96;
+
+/// Fewest output pixels per task, when narrower bands make more tasks (a multiple of the
+/// tile heights too).
+const MIN_BAND: usize = 24;
+
+/// Tasks a layer should have for two threads to end together: a small layer cut into 96-pixel
+/// bands has few (MobileNet v2's 960 -> 160 at 7x7: three tasks of 49 pixels, the third half as
+/// wide) and one thread waits for the other's last.
+const MIN_TASKS: usize = 16;
 
 /// Input channels up to which a layer runs on staged rows (see [`Task::staged_band`]).
 const STAGED_MAX_C_IN: usize = 4;
@@ -45,16 +54,30 @@ pub(crate) fn run(
     spread: Spread,
 ) -> Result<()> {
     let job = Job { packed, io: ConvIo::new(layer, &packed.params, x, y, epilogue, spread)? };
-    let bands = job.out.pixels()?.div_ceil(BAND);
+    let pixels = job.out.pixels()?;
     let groups = job.out.c.div_ceil(packed.nr).div_ceil(packed.group_blocks);
-    spread.try_for_each(bands * groups, |t| {
-        packed.isa.dispatch(Task { job: &job, band: t / groups, group: t % groups })
+    let band = match spread {
+        Spread::Pool => band_pixels(pixels, groups),
+        Spread::Caller => BAND,
+    };
+    spread.try_for_each(pixels.div_ceil(band) * groups, |t| {
+        let p0 = t / groups * band;
+        packed.isa.dispatch(Task { job: &job, pixels: p0..(p0 + band).min(pixels), group: t % groups })
     })
+}
+
+/// Output pixels per task on the pool: [`BAND`], or down to [`MIN_BAND`] while there are fewer
+/// than [`MIN_TASKS`] tasks. It depends on the layer only, never on the thread count (and a
+/// pixel's value not on its band: band chains run the same rows in bands of their own).
+fn band_pixels(pixels: usize, groups: usize) -> usize {
+    let bands = MIN_TASKS.div_ceil(groups);
+    pixels.div_ceil(bands).next_multiple_of(MIN_BAND).clamp(MIN_BAND, BAND)
 }
 
 struct Task<'a> {
     job: &'a Job<'a, PackedGemmWeights>,
-    band: usize,
+    /// The task's output pixels (a band of the flattened batch x rows x columns).
+    pixels: std::ops::Range<usize>,
     group: usize,
 }
 
@@ -94,8 +117,7 @@ impl Task<'_> {
         let packed = job.packed;
         let p = &packed.params;
         let (c_in, nr, kc) = (p.c_in, packed.nr, packed.kc);
-        let pixels = job.out.n * job.out.h * job.out.w;
-        let (p0, p1) = (self.band * BAND, ((self.band + 1) * BAND).min(pixels));
+        let (p0, p1) = (self.pixels.start, self.pixels.end);
         let blocks = job.out.c.div_ceil(nr);
         let b0 = self.group * packed.group_blocks;
         let b1 = (b0 + packed.group_blocks).min(blocks);
