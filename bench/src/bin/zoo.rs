@@ -15,6 +15,7 @@ use lineage_bench::zoo::options::{Options, USAGE};
 use lineage_bench::zoo::pictures::{self, VISUALIZED};
 use lineage_bench::zoo::plots::{latency_vs_macs, seconds_by_category, time_by_kind};
 use lineage_bench::zoo::report::{table, to_csv, to_json, Row};
+use lineage_kernels::cpu::Cpu;
 use lineage_kernels::Isa;
 use lineage_nets::PlanOptions;
 
@@ -192,7 +193,7 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 fn machine() -> String {
     let cpu = lineage_bench::machine::cpu_model();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!("{cpu}, {cores} cores")
+    format!("{cpu}, {cores} cores, convolution rules for {}", Cpu::detect().name())
 }
 
 /// The 1, 5 and 15 minute load averages, or `unknown`.

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use lineage_kernels::cpu::Cpu;
 use lineage_kernels::Shape;
 use lineage_nets::image::{self, Format};
 use lineage_nets::{
@@ -308,10 +309,12 @@ fn info(model: &Model, size: usize, options: &PlanOptions) -> Result<(), NetErro
     print!("{}", net.summary(input)?);
     let plan = Plan::from_weights_with(&net, weights, input, options)?;
     println!(
-        "plan: {} steps, activation arena {:.2} MB, packed weights {:.2} MB",
+        "plan: {} steps, activation arena {:.2} MB, packed weights {:.2} MB, ISA {}, convolution rules for {}",
         plan.steps().len(),
         plan.arena_bytes() as f64 / 1e6,
-        plan.packed_weight_bytes() as f64 / 1e6
+        plan.packed_weight_bytes() as f64 / 1e6,
+        plan.isa().name(),
+        Cpu::detect().name()
     );
     Ok(())
 }
