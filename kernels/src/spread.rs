@@ -63,19 +63,19 @@ const MAX_SHARES: usize = 64;
 
 /// Runs `task(0..tasks)` on the current pool, each thread starting on a contiguous share of the
 /// tasks chosen by its pool index counted from the calling thread's (which takes the first share,
-/// as it takes the first band of a fused chain), then taking what is left of the others'. Every layer orders
-/// its tasks by output pixel, so a thread mostly reads the rows it wrote in the step before,
-/// still in its own cache; work stealing would hand the rows to whichever thread is free, and the
-/// other core's cache lines then move at each step (the small layers of MobileNet spent more
-/// time on that than on their arithmetic). Which thread runs a task never changes its result.
+/// as it takes the first band of a fused chain), then taking what is left of the others'. Every
+/// layer orders its tasks by output pixel, so a thread mostly reads the rows it wrote in the step
+/// before, still in its own cache; work stealing would hand the rows to whichever thread is free,
+/// and the other core's cache lines then move at each step (the small layers of MobileNet spent
+/// more time on that than on their arithmetic). Which thread runs a task never changes its result.
 fn affine<E: Send>(tasks: usize, task: impl Fn(usize) -> Result<(), E> + Sync + Send) -> Result<(), E> {
-    let shares = rayon::current_num_threads().min(tasks).min(MAX_SHARES);
+    let threads = rayon::current_num_threads();
+    let shares = threads.min(tasks).min(MAX_SHARES);
     if shares <= 1 {
         return (0..tasks).try_for_each(task);
     }
     let end = |s: usize| (s + 1) * tasks / shares;
     let next: [AtomicUsize; MAX_SHARES] = std::array::from_fn(|s| AtomicUsize::new(s * tasks / shares));
-    let threads = rayon::current_num_threads();
     let caller = rayon::current_thread_index().unwrap_or(0);
     (0..shares).into_par_iter().try_for_each(|claimer| {
         let own =

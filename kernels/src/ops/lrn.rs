@@ -2,13 +2,13 @@
 //! `y_c = x_c / (k + alpha / size * sum_{j in window(c)} x_j^2)^beta`, where the window runs
 //! from `c - size / 2` to `c + (size - 1) / 2`, zero outside the channels.
 
-use crate::spread::Spread;
 use pulp::{Simd, WithSimd};
 
 use crate::error::{KernelError, Result};
 use crate::isa::Isa;
 use crate::ops::pixelwise::{check_shape, CHANNEL_CHUNK};
 use crate::params::MAX_DIM;
+use crate::spread::Spread;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::simd::{load_first, load_lanes, store, store_first};
 

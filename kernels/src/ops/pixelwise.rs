@@ -4,11 +4,11 @@
 //! Tasks are (image row) x (chunk of channels); their count depends only on the shape, and each
 //! value is computed by one task the same way, so results are identical for any thread count.
 
-use crate::spread::Spread;
 use pulp::{Simd, WithSimd};
 
 use crate::error::{KernelError, Result};
 use crate::isa::Isa;
+use crate::spread::Spread;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::simd::{load, load_first, store, store_first};
 

@@ -6,12 +6,12 @@
 //! `count_include_pad` either way and of adaptive pooling). Tasks are (output row) x (chunk of
 //! channels), a count that depends only on the shape.
 
-use crate::spread::Spread;
 use pulp::{Simd, WithSimd};
 
 use crate::error::Result;
 use crate::isa::Isa;
 use crate::ops::pixelwise::CHANNEL_CHUNK;
+use crate::spread::Spread;
 use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::simd::max_keep_nan;
 use crate::ukernel::simd::{load_first, store_first};
