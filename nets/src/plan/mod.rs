@@ -5,6 +5,7 @@
 //! of rows (`band`), and every activation gets a slot in one arena by liveness, with concat
 //! inputs written straight into their channel slice of the concat output.
 
+mod awake;
 mod band;
 mod build;
 mod memory;
@@ -135,8 +136,9 @@ impl Plan {
     }
 
     /// Runs the network on `input` and returns a view of the output (NHWC, `(n, 1, 1, classes)`
-    /// for a classifier) inside `workspace`. Runs on the workspace's threads; the result is
-    /// bitwise identical for any thread count. Allocates nothing when called from inside the
+    /// for a classifier) inside `workspace`. Runs on the workspace's threads, which spin for
+    /// work until the run ends instead of sleeping between its steps; the result is bitwise
+    /// identical for any thread count. Allocates nothing when called from inside the
     /// workspace's pool; called from outside, rayon's injection queue allocates one block per
     /// 63 calls (see [`Workspace::pool`]).
     pub fn run<'w>(&self, input: Input<'_>, workspace: &'w mut Workspace) -> Result<TensorView<'w>> {
@@ -144,7 +146,9 @@ impl Plan {
         let Workspace { arena, scratch, pool } = workspace;
         let arena = &mut arena[..self.arena_len];
         self.write_input(input, arena)?;
-        pool.install(|| self.steps.iter().try_for_each(|s| s.run(self.isa, arena, scratch)))?;
+        pool.install(|| {
+            awake::with_threads_awake(|| self.steps.iter().try_for_each(|s| s.run(self.isa, arena, scratch)))
+        })?;
         let out = self.output;
         TensorView::with_pitch(&arena[out.offset..], out.shape, out.pitch).map_err(NetError::kernel("output"))
     }
@@ -170,11 +174,13 @@ impl Plan {
         let arena = &mut arena[..self.arena_len];
         self.write_input(input, arena)?;
         pool.install(|| {
-            self.steps.iter().zip(seconds.iter_mut()).try_for_each(|(s, t)| {
-                let start = std::time::Instant::now();
-                s.run(self.isa, arena, scratch)?;
-                *t += start.elapsed().as_secs_f64();
-                Ok::<(), NetError>(())
+            awake::with_threads_awake(|| {
+                self.steps.iter().zip(seconds.iter_mut()).try_for_each(|(s, t)| {
+                    let start = std::time::Instant::now();
+                    s.run(self.isa, arena, scratch)?;
+                    *t += start.elapsed().as_secs_f64();
+                    Ok::<(), NetError>(())
+                })
             })
         })?;
         let out = self.output;
