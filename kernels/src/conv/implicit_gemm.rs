@@ -408,6 +408,8 @@ impl Task<'_> {
     ) {
         let packed = self.job.packed;
         let (c_in, nr) = (packed.params.c_in, packed.nr);
+        // SAFETY: t0 is an output pixel and block * nr one of its channels.
+        unsafe { self.job.row_store(t0, block * nr) }.prefetch(rows, NV * S::F32_LANES);
         let mut acc = ChainedTile::new(simd, self.bias_tile::<S, MR, NV>(block));
         // SAFETY: each row holds c_in channels; block's panel is c_in rows of nr floats (one
         // chunk, one tap).
