@@ -22,7 +22,7 @@ use crate::tensor::{Shape, TensorView, TensorViewMut};
 use crate::ukernel::gemm::{
     gemm_f32_accumulate, gemm_f32_store, gemm_f32_taps, ChainedTile, Taps, TileStore,
 };
-use crate::ukernel::row_store::store_row;
+use crate::ukernel::row_store::{prefetch_floats, store_row};
 use crate::ukernel::simd::{array_from_fn, load, with_fixed_epilogue, FixedEpilogue};
 use crate::ukernel::tiles::{by_gemm_rows, by_gemm_width};
 
@@ -490,6 +490,12 @@ impl Task<'_> {
         let kcur = kc.min(c_in - ic0);
         let oc0 = block * nr;
         let zeros = packed.zeros.as_ptr();
+        for r in 0..tile.rows {
+            prefetch_floats(tile.y[r].wrapping_add(oc0), NV * lanes);
+            if job.residual.is_some() {
+                prefetch_floats(tile.residual[r].wrapping_add(oc0), NV * lanes);
+            }
+        }
         // SAFETY: (block, chunk) panels tile the packed buffer exactly (see pack::gemm).
         let wchunk = unsafe { packed.weights.as_ptr().add(block * taps * c_in * nr + taps * ic0 * nr) };
         // SAFETY (the row pointers): a pointer into x is formed only for a pixel inside the

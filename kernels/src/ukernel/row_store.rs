@@ -36,24 +36,26 @@ impl RowStore {
     /// Asks the cache for the lines of the first `rows` pixels' first `floats` channels, and of
     /// their residual, so that a tile's store does not wait for them after its K loop.
     #[inline(always)]
-    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn prefetch(&self, rows: usize, floats: usize) {
-        #[cfg(target_arch = "x86_64")]
         for r in 0..rows {
-            for f in (0..floats).step_by(16) {
-                use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                // SAFETY: a prefetch never faults, whatever the address (wrapping_add only
-                // computes it).
-                unsafe {
-                    _mm_prefetch::<_MM_HINT_T0>(self.y.wrapping_add(r * self.y_pitch + f).cast());
-                    if !self.residual.is_null() {
-                        _mm_prefetch::<_MM_HINT_T0>(
-                            self.residual.wrapping_add(r * self.residual_pitch + f).cast(),
-                        );
-                    }
-                }
+            prefetch_floats(self.y.wrapping_add(r * self.y_pitch), floats);
+            if !self.residual.is_null() {
+                prefetch_floats(self.residual.wrapping_add(r * self.residual_pitch), floats);
             }
         }
+    }
+}
+
+/// Asks the cache for the lines holding `floats` floats from `p`: a hint, which never faults,
+/// whatever the address (hence no safety contract).
+#[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+pub(crate) fn prefetch_floats<T>(p: *const T, floats: usize) {
+    #[cfg(target_arch = "x86_64")]
+    for f in (0..floats).step_by(16) {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch never faults; wrapping_add only computes the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<f32>().wrapping_add(f).cast()) };
     }
 }
 
