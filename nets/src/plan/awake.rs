@@ -3,8 +3,8 @@
 //! wake-up, which in a VM is a round trip through the host. Each other thread spins on
 //! `rayon::yield_now` for the run instead, as ONNX Runtime's and OpenVINO's pools spin, and
 //! takes the steps' tasks as they come (Zen 4, 2 threads, runs alternating in one process:
-//! MobileNet v1/v2 and GoogLeNet 1-4% faster). Which thread runs a task never changes its
-//! result. On a pool shared by several workspaces a spinning thread may also start another
+//! MobileNet v1/v2 and GoogLeNet 0-4% faster, in 8 of 9 pairs). Which thread runs a task never
+//! changes its result. On a pool shared by several workspaces a spinning thread may also start another
 //! caller's run, and this run then returns when that one ends.
 
 use std::sync::atomic::{AtomicBool, Ordering};
