@@ -490,10 +490,23 @@ impl Task<'_> {
         let kcur = kc.min(c_in - ic0);
         let oc0 = block * nr;
         let zeros = packed.zeros.as_ptr();
-        for r in 0..tile.rows {
-            prefetch_floats(tile.y[r].wrapping_add(oc0), NV * lanes);
-            if job.residual.is_some() {
-                prefetch_floats(tile.residual[r].wrapping_add(oc0), NV * lanes);
+        let chunks = c_in.div_ceil(kc);
+        let store = TileStore {
+            // SAFETY: oc0 < c_out, inside every output (and residual) pixel row.
+            y: array_from_fn(|r| unsafe { tile.y[r].add(oc0) }),
+            residual: job.residual.map(|_| array_from_fn(|r| unsafe { tile.residual[r].add(oc0) })),
+            // SAFETY: the bias is padded to whole blocks.
+            bias: unsafe { packed.bias.as_ptr().add(oc0) },
+            rows: tile.rows,
+            last_lanes: (job.out.c - oc0).min(NV * lanes) - (NV - 1) * lanes,
+            first: chunk == 0,
+            last: chunk + 1 == chunks,
+            activation: job.activation,
+        };
+        for r in 0..store.rows {
+            prefetch_floats(store.y[r], NV * lanes);
+            if let Some(residual) = &store.residual {
+                prefetch_floats(residual[r], NV * lanes);
             }
         }
         // SAFETY: (block, chunk) panels tile the packed buffer exactly (see pack::gemm).
@@ -531,19 +544,6 @@ impl Task<'_> {
             // `merge` checks, the chunk then spanning c_in); wchunk is the (block, chunk) panel
             // of taps * kcur rows of nr floats.
             unsafe { gemm_f32_taps::<S, MR, NV>(simd, &kernel, wchunk, kcur * nr, nr, kcur, row_at) }
-        };
-        let chunks = c_in.div_ceil(kc);
-        let store = TileStore {
-            // SAFETY: oc0 < c_out, inside every output (and residual) pixel row.
-            y: array_from_fn(|r| unsafe { tile.y[r].add(oc0) }),
-            residual: job.residual.map(|_| array_from_fn(|r| unsafe { tile.residual[r].add(oc0) })),
-            // SAFETY: the bias is padded to whole blocks.
-            bias: unsafe { packed.bias.as_ptr().add(oc0) },
-            rows: tile.rows,
-            last_lanes: (job.out.c - oc0).min(NV * lanes) - (NV - 1) * lanes,
-            first: chunk == 0,
-            last: chunk + 1 == chunks,
-            activation: job.activation,
         };
         // SAFETY: the valid rows of y/residual hold (NV-1)*lanes + last_lanes channels from
         // oc0 (the block's valid channels), and the padded bias has NV vectors.

@@ -50,12 +50,12 @@ impl RowStore {
 /// whatever the address (hence no safety contract).
 #[inline(always)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
-pub(crate) fn prefetch_floats<T>(p: *const T, floats: usize) {
+pub(crate) fn prefetch_floats(p: *const f32, floats: usize) {
     #[cfg(target_arch = "x86_64")]
     for f in (0..floats).step_by(16) {
         use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         // SAFETY: a prefetch never faults; wrapping_add only computes the address.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<f32>().wrapping_add(f).cast()) };
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(f).cast()) };
     }
 }
 
